@@ -1,0 +1,90 @@
+# Pulsar developer and CI entry points.
+# Everything runs through .venv/bin/... paths; nothing needs an activated venv.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .make-stamps
+
+# Only pass directories that exist (benchmarks/ may not yet).
+LINT_PATHS  := $(wildcard engine eventstore web tests benchmarks)
+TYPE_PATHS  := $(wildcard engine eventstore web)
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint types check-migrations bench clean distclean
+
+help:
+	@echo "Targets:"
+	@echo "  install           create $(VENV) (if missing) and pip install -e '.[dev]'"
+	@echo "  run               install, then $(BIN)/pulsar serve (embedded PostgreSQL if no DATABASE_URL)"
+	@echo "  test              install, ensure a PostgreSQL is reachable, run pytest (PYTEST_ARGS=...)"
+	@echo "  lint              ruff check + ruff format --check"
+	@echo "  types             mypy $(TYPE_PATHS)"
+	@echo "  check-migrations  committed migrations are immutable and ordered"
+	@echo "  bench             python -m benchmarks"
+	@echo "  clean             remove caches, build artefacts and stamps (keeps $(VENV))"
+	@echo "  distclean         clean, and remove $(VENV)"
+
+# --- install -----------------------------------------------------------------
+# pyvenv.cfg is a real file written when the venv is created, so a recreated
+# venv is newer than the stamp and forces a reinstall.
+$(VENV)/pyvenv.cfg:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/install: pyproject.toml $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+	@mkdir -p $(STAMPS)
+	@touch $@
+
+install: $(STAMPS)/install
+	@:
+
+# --- run ---------------------------------------------------------------------
+run: install
+	$(BIN)/pulsar serve
+
+# --- test --------------------------------------------------------------------
+# scripts/ensure-postgres prints the DSN as its last stdout line (logs go to
+# stderr) and fails if no server can be had; that failure fails the target.
+# The recipe ends with pytest, so its exit status is the target's.
+test: install
+	@DATABASE_URL="$$(bash scripts/ensure-postgres | tail -n 1)"; \
+	export DATABASE_URL; \
+	echo "make test: DATABASE_URL=$$DATABASE_URL"; \
+	echo "$(BIN)/pytest tests $(PYTEST_ARGS)"; \
+	$(BIN)/pytest tests $(PYTEST_ARGS)
+
+# --- static checks -----------------------------------------------------------
+# Both ruff passes always run; the target fails if either failed.
+lint: install
+	@rc=0; \
+	echo "$(BIN)/ruff check $(LINT_PATHS)"; \
+	$(BIN)/ruff check $(LINT_PATHS) || rc=1; \
+	echo "$(BIN)/ruff format --check $(LINT_PATHS)"; \
+	$(BIN)/ruff format --check $(LINT_PATHS) || rc=1; \
+	exit $$rc
+
+types: install
+	$(BIN)/mypy $(TYPE_PATHS)
+
+check-migrations:
+	$(PYTHON) .ci/check-migrations
+
+# --- benchmarks --------------------------------------------------------------
+bench: install
+	$(BIN)/python -m benchmarks
+
+# --- housekeeping ------------------------------------------------------------
+clean:
+	rm -rf $(STAMPS) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf *.egg-info
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o -path ./node_modules -prune \
+	  -o -type d -name __pycache__ -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV)

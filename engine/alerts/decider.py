@@ -1,0 +1,450 @@
+"""The alerts decider: ``decide`` turns a command into events, ``evolve`` folds an event.
+
+Both are pure: no I/O, no clock reads, no randomness. Time arrives as ``now`` (stamped by
+the actor once per batch) and ids arrive in the command. ``decide`` never mutates the state
+it is given; ``evolve`` *does* mutate it in place and returns it, for replay speed — see
+``engine/alerts/state.py`` for why that is safe (the actor owns the only copy and rebuilds
+from the log when an append fails).
+
+Semantics follow Opsgenie (compat-api.md 4.8): a create with the alias of an open alert
+deduplicates into it; acknowledging an acknowledged alert, unacknowledging an unacknowledged
+one and closing a closed one are no-op successes (``[]``); other actions on a closed alert
+are rejected with ``alert_closed``, except notes, tags, details and delete, which annotate
+or remove closed alerts as well. A non-empty ``note`` on an accepted action is appended as
+an ``AlertNoteAdded`` after the action's own events, even when the action changed nothing.
+
+Rejection codes: ``alert_not_found`` (:class:`~engine.errors.NotFound`), ``alert_closed``,
+``alert_exists``, ``invalid_snooze_end`` (field ``endTime``) and ``invalid_field`` (field =
+Opsgenie JSON field name).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from engine.alerts import commands as c
+from engine.alerts import events as e
+from engine.alerts.state import Alert, AlertsState, Note, Report
+from engine.errors import NotFound, Rejected
+
+__all__ = ["decide", "evolve", "find_alert"]
+
+IDENTIFIER_TYPES = ("id", "tiny", "tinyId", "alias")
+
+
+def find_alert(state: AlertsState, identifier: str, identifier_type: str = "id") -> Alert:
+    """
+    Resolve an Opsgenie ``identifier`` of type ``identifier_type`` to an alert.
+
+    Args:
+        state: the alerts state.
+        identifier: an alert id, tiny id (numeric string) or alias.
+        identifier_type: ``"id"``, ``"tiny"`` (or ``"tinyId"``) or ``"alias"``.
+
+    Returns:
+        The alert. For an alias, the open alert with it, else the most recent closed one.
+
+    Raises:
+        NotFound: ``alert_not_found`` when no alert matches.
+        Rejected: ``invalid_field`` (field ``identifierType``) for an unknown type.
+    """
+    alert_id: str | None
+    if identifier_type == "id":
+        alert_id = identifier
+    elif identifier_type in ("tiny", "tinyId"):
+        tiny = identifier.strip()
+        alert_id = state.by_tiny_id.get(int(tiny)) if tiny.isdigit() else None
+    elif identifier_type == "alias":
+        alert_id = state.open_by_alias.get(identifier)
+        if alert_id is None:
+            ids = state.ids_by_alias.get(identifier)
+            alert_id = ids[-1] if ids else None
+    else:
+        raise Rejected(
+            "invalid_field",
+            "identifierType must be one of id, tiny, alias",
+            field="identifierType",
+        )
+    alert = state.alerts.get(alert_id) if alert_id is not None else None
+    if alert is None:
+        raise NotFound("alert_not_found", f"Alert {identifier!r} does not exist")
+    return alert
+
+
+def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e.AlertEvent]:
+    """
+    Decide which events ``command`` causes against ``state`` at time ``now``.
+
+    Args:
+        state: the alerts state (read only; never mutated).
+        command: any alert command.
+        now: the current time, timezone-aware UTC, stamped on every event as ``at``.
+
+    Returns:
+        The events to append, in order; ``[]`` for an accepted command that changes nothing.
+
+    Raises:
+        NotFound: ``alert_not_found``.
+        Rejected: ``alert_closed``, ``alert_exists``, ``invalid_snooze_end``,
+            ``invalid_field``.
+    """
+    match command:
+        case c.CreateAlert():
+            return _create(state, command, now)
+        case c.UnsnoozeAlert():
+            until = state.snoozed_until.get(command.alert_id)
+            if until is None or until > now:
+                return []
+            return [e.AlertUnsnoozed(alert_id=command.alert_id, at=now)]
+        case c.AddNote():
+            alert = _get(state, command.alert_id)
+            c.check_actor(command.user, command.source)
+            c.check_note(command.note, required=True)
+            return [_note(alert.id, command.user, command.source, command.note, now)]
+        case c.DeleteAlert():
+            alert = _get(state, command.alert_id)
+            c.check_actor(command.user, command.source)
+            return [
+                e.AlertDeleted(alert_id=alert.id, at=now, user=command.user, source=command.source)
+            ]
+        case _:
+            alert = _get(state, command.alert_id)
+            c.check_actor(command.user, command.source)
+            c.check_note(command.note)
+            if alert.status == "closed" and not isinstance(command, _CLOSED_OK):
+                raise Rejected("alert_closed", f"Alert {alert.id!r} is closed")
+            events = _act(alert, command, now)
+            if command.note:
+                events.append(_note(alert.id, command.user, command.source, command.note, now))
+            return events
+
+
+_CLOSED_OK = (c.CloseAlert, c.AddTags, c.RemoveTags, c.AddDetails, c.RemoveDetails)
+
+_NotedAction = (
+    c.AcknowledgeAlert
+    | c.UnacknowledgeAlert
+    | c.CloseAlert
+    | c.SnoozeAlert
+    | c.AssignAlert
+    | c.AddTags
+    | c.RemoveTags
+    | c.AddDetails
+    | c.RemoveDetails
+    | c.UpdatePriority
+    | c.UpdateMessage
+    | c.UpdateDescription
+    | c.EscalateAlert
+    | c.AddResponder
+)
+
+
+def _get(state: AlertsState, alert_id: str) -> Alert:
+    alert = state.alerts.get(alert_id)
+    if alert is None:
+        raise NotFound("alert_not_found", f"Alert {alert_id!r} does not exist")
+    return alert
+
+
+def _note(alert_id: str, user: str, source: str, note: str, now: datetime) -> e.AlertEvent:
+    return e.AlertNoteAdded(alert_id=alert_id, at=now, user=user, source=source, note=note)
+
+
+def _elapsed_ms(since: datetime, now: datetime) -> int:
+    """Whole milliseconds from ``since`` to ``now`` (never negative)."""
+    return max(0, (now - since) // _MS)
+
+
+_MS = timedelta(milliseconds=1)
+
+
+def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e.AlertEvent]:
+    cmd = c.check_create(command)
+    existing_id = state.open_by_alias.get(cmd.alias)
+    events: list[e.AlertEvent]
+    if existing_id is not None:
+        count = state.alerts[existing_id].count + 1
+        events = [
+            e.AlertDeduplicated(
+                alert_id=existing_id, at=now, user=cmd.user, source=cmd.source, count=count
+            )
+        ]
+    elif cmd.alert_id in state.alerts:
+        raise Rejected("alert_exists", f"Alert {cmd.alert_id!r} already exists")
+    else:
+        events = [
+            e.AlertCreated(
+                alert_id=cmd.alert_id,
+                at=now,
+                user=cmd.user,
+                source=cmd.source,
+                tiny_id=state.next_tiny_id,
+                alias=cmd.alias,
+                message=cmd.message,
+                description=cmd.description,
+                tags=cmd.tags,
+                details=dict(cmd.details),
+                entity=cmd.entity,
+                priority=cmd.priority,
+                responders=cmd.responders,
+                actions=cmd.actions,
+                integration=cmd.integration,
+            )
+        ]
+    if cmd.note:
+        events.append(_note(events[0].alert_id, cmd.user, cmd.source, cmd.note, now))
+    return events
+
+
+def _act(alert: Alert, command: _NotedAction, now: datetime) -> list[e.AlertEvent]:
+    """Events of a noted action on an existing ``alert`` (the note is the caller's job)."""
+    who = {"user": command.user, "source": command.source}
+    match command:
+        case c.AcknowledgeAlert():
+            if alert.acknowledged:
+                return []
+            ack = _elapsed_ms(alert.created_at, now)
+            return [e.AlertAcknowledged(alert_id=alert.id, at=now, ack_time=ack, **who)]
+        case c.UnacknowledgeAlert():
+            if not alert.acknowledged:
+                return []
+            return [e.AlertUnacknowledged(alert_id=alert.id, at=now, **who)]
+        case c.CloseAlert():
+            if alert.status == "closed":
+                return []
+            close = _elapsed_ms(alert.created_at, now)
+            return [e.AlertClosed(alert_id=alert.id, at=now, close_time=close, **who)]
+        case c.SnoozeAlert():
+            end = command.end_time
+            if end.tzinfo is None:
+                raise Rejected("invalid_field", "endTime needs a time zone", field="endTime")
+            if end <= now:
+                raise Rejected(
+                    "invalid_snooze_end", "endTime must be in the future", field="endTime"
+                )
+            return [e.AlertSnoozed(alert_id=alert.id, at=now, end_time=end, **who)]
+        case c.AssignAlert():
+            owner = command.owner.strip()
+            if not owner:
+                raise c.invalid("owner", "owner is required")
+            c.check_length("owner", owner, c.MAX_OWNER)
+            if owner == alert.owner:
+                return []
+            return [e.AlertAssigned(alert_id=alert.id, at=now, owner=owner, **who)]
+        case _:
+            return _edit(alert, command, now, who)
+
+
+def _edit(
+    alert: Alert, command: _NotedAction, now: datetime, who: dict[str, str]
+) -> list[e.AlertEvent]:
+    """Events of the field-editing actions (tags, details, priority, text, responders)."""
+    match command:
+        case c.AddTags():
+            room = c.MAX_TAGS - len(alert.tags)
+            new = tuple(t for t in _required_tags(command.tags) if t not in alert.tags)
+            if len(new) > room:
+                raise c.invalid("tags", f"an alert has at most {c.MAX_TAGS} tags")
+            return [e.AlertTagsAdded(alert_id=alert.id, at=now, tags=new, **who)] if new else []
+        case c.RemoveTags():
+            gone = tuple(t for t in _required_tags(command.tags) if t in alert.tags)
+            return [e.AlertTagsRemoved(alert_id=alert.id, at=now, tags=gone, **who)] if gone else []
+        case c.AddDetails():
+            if not command.details:
+                raise c.invalid("details", "details are required")
+            c.check_details(command.details)
+            changed = {k: v for k, v in command.details.items() if alert.details.get(k) != v}
+            if c.details_size(alert.details | changed) > c.MAX_DETAILS_CHARS:
+                raise c.invalid("details", f"details exceed {c.MAX_DETAILS_CHARS} characters")
+            if not changed:
+                return []
+            return [e.AlertDetailsAdded(alert_id=alert.id, at=now, details=changed, **who)]
+        case c.RemoveDetails():
+            if not command.keys:
+                raise c.invalid("keys", "keys are required")
+            keys = tuple(k for k in {k: None for k in command.keys} if k in alert.details)
+            return (
+                [e.AlertDetailsRemoved(alert_id=alert.id, at=now, keys=keys, **who)] if keys else []
+            )
+        case c.UpdatePriority():
+            c.check_priority(command.priority)
+            if command.priority == alert.priority:
+                return []
+            return [
+                e.AlertPriorityUpdated(alert_id=alert.id, at=now, priority=command.priority, **who)
+            ]
+        case c.UpdateMessage():
+            message = c.check_message(command.message)
+            if message == alert.message:
+                return []
+            return [e.AlertMessageUpdated(alert_id=alert.id, at=now, message=message, **who)]
+        case c.UpdateDescription():
+            c.check_length("description", command.description, c.MAX_DESCRIPTION)
+            if command.description == alert.description:
+                return []
+            return [
+                e.AlertDescriptionUpdated(
+                    alert_id=alert.id, at=now, description=command.description, **who
+                )
+            ]
+        case c.EscalateAlert():
+            c.check_responder("escalation", command.escalation)
+            if command.escalation.type != "escalation":
+                raise c.invalid("escalation", "escalation must be of type escalation")
+            return [
+                e.AlertEscalated(alert_id=alert.id, at=now, escalation=command.escalation, **who)
+            ]
+        case c.AddResponder():
+            c.check_responder("responder", command.responder)
+            if command.responder in alert.responders:
+                return []
+            if len(alert.responders) >= c.MAX_RESPONDERS:
+                raise c.invalid("responder", f"an alert has at most {c.MAX_RESPONDERS} responders")
+            return [
+                e.AlertResponderAdded(alert_id=alert.id, at=now, responder=command.responder, **who)
+            ]
+    raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+
+def _required_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    if not tags:
+        raise c.invalid("tags", "tags are required")
+    return c.clean_tags(tags, limit=len(tags))
+
+
+# -- evolve --------------------------------------------------------------------------------
+
+
+def evolve(state: AlertsState, event: e.AlertEvent) -> AlertsState:
+    """
+    Fold ``event`` into ``state`` IN PLACE and return the same object.
+
+    Mutating is deliberate (replay speed; the actor owns the only copy and rebuilds from the
+    log after a failed append, see ``state.py``). Total: an event about an alert that does
+    not exist (never produced by ``decide``) is ignored rather than raising.
+
+    Args:
+        state: the alerts state, updated in place.
+        event: any alert event.
+
+    Returns:
+        ``state`` itself.
+    """
+    if isinstance(event, e.AlertCreated):
+        _apply_created(state, event)
+        return state
+    alert = state.alerts.get(event.alert_id)
+    if alert is None:
+        return state
+    alert.updated_at = event.at
+    match event:
+        case e.AlertDeduplicated():
+            alert.count = event.count
+            alert.last_occurred_at = event.at
+        case e.AlertAcknowledged():
+            alert.acknowledged = True
+            alert.report.ack_time = event.ack_time
+            alert.report.acknowledged_by = event.user or None
+        case e.AlertUnacknowledged():
+            alert.acknowledged = False
+        case e.AlertClosed():
+            alert.status = "closed"
+            alert.report.close_time = event.close_time
+            alert.report.closed_by = event.user or None
+            _unsnooze(state, alert)
+            if state.open_by_alias.get(alert.alias) == alert.id:
+                del state.open_by_alias[alert.alias]
+        case e.AlertSnoozed():
+            alert.snoozed = True
+            alert.snoozed_until = event.end_time
+            state.snoozed_until[alert.id] = event.end_time
+        case e.AlertUnsnoozed():
+            _unsnooze(state, alert)
+        case e.AlertAssigned():
+            alert.owner = event.owner
+        case e.AlertNoteAdded():
+            alert.notes.append(Note(note=event.note, owner=event.user, created_at=event.at))
+        case _:
+            _apply_edit(state, alert, event)
+    return state
+
+
+def _apply_created(state: AlertsState, event: e.AlertCreated) -> None:
+    state.alerts[event.alert_id] = Alert(
+        id=event.alert_id,
+        tiny_id=event.tiny_id,
+        alias=event.alias,
+        message=event.message,
+        description=event.description,
+        status="open",
+        acknowledged=False,
+        snoozed=False,
+        snoozed_until=None,
+        count=1,
+        created_at=event.at,
+        updated_at=event.at,
+        last_occurred_at=event.at,
+        source=event.source,
+        owner="",
+        priority=event.priority,
+        tags=list(event.tags),
+        details=dict(event.details),
+        entity=event.entity,
+        responders=list(event.responders),
+        actions=list(event.actions),
+        notes=[],
+        report=Report(),
+        integration=event.integration,
+        created_by=event.user,
+    )
+    state.open_by_alias[event.alias] = event.alert_id
+    state.ids_by_alias.setdefault(event.alias, []).append(event.alert_id)
+    state.by_tiny_id[event.tiny_id] = event.alert_id
+    state.next_tiny_id = max(state.next_tiny_id, event.tiny_id + 1)
+
+
+def _unsnooze(state: AlertsState, alert: Alert) -> None:
+    alert.snoozed = False
+    alert.snoozed_until = None
+    state.snoozed_until.pop(alert.id, None)
+
+
+def _apply_edit(state: AlertsState, alert: Alert, event: e.AlertEvent) -> None:
+    match event:
+        case e.AlertTagsAdded():
+            alert.tags.extend(t for t in event.tags if t not in alert.tags)
+        case e.AlertTagsRemoved():
+            alert.tags[:] = [t for t in alert.tags if t not in event.tags]
+        case e.AlertDetailsAdded():
+            alert.details.update(event.details)
+        case e.AlertDetailsRemoved():
+            for key in event.keys:
+                alert.details.pop(key, None)
+        case e.AlertPriorityUpdated():
+            alert.priority = event.priority
+        case e.AlertMessageUpdated():
+            alert.message = event.message
+        case e.AlertDescriptionUpdated():
+            alert.description = event.description
+        case e.AlertEscalated():
+            alert.acknowledged = False
+            if event.escalation not in alert.responders:
+                alert.responders.append(event.escalation)
+        case e.AlertResponderAdded():
+            if event.responder not in alert.responders:
+                alert.responders.append(event.responder)
+        case e.AlertDeleted():
+            _apply_deleted(state, alert)
+
+
+def _apply_deleted(state: AlertsState, alert: Alert) -> None:
+    del state.alerts[alert.id]
+    state.by_tiny_id.pop(alert.tiny_id, None)
+    state.snoozed_until.pop(alert.id, None)
+    if state.open_by_alias.get(alert.alias) == alert.id:
+        del state.open_by_alias[alert.alias]
+    ids = state.ids_by_alias.get(alert.alias, [])
+    if alert.id in ids:
+        ids.remove(alert.id)
+    if not ids:
+        state.ids_by_alias.pop(alert.alias, None)

@@ -1,0 +1,166 @@
+"""Alert state: the alerts of one organization and the indexes the decider and timer need.
+
+``AlertsState`` and ``Alert`` are *mutable* msgspec Structs on purpose: ``evolve`` updates
+them in place, because an org may hold 100k alerts and replay must run at hundreds of
+thousands of events per second, which copying a dict per event would rule out. That is
+safe because the org actor owns the only copy of its state; when an append fails the actor
+discards the state and rebuilds it from the log (design decision 4), so a half-applied
+batch is never observed. ``decide`` only reads state.
+
+Value types shared by commands and events (``Responder``, ``Integration``) are frozen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import final
+
+import msgspec
+
+__all__ = [
+    "Alert",
+    "AlertsState",
+    "Integration",
+    "Note",
+    "Report",
+    "Responder",
+    "due_snoozes",
+    "initial_state",
+    "next_due",
+]
+
+
+@final
+class Responder(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an alert is routed to: ``type`` is user, team, escalation or schedule."""
+
+    type: str
+    id: str
+
+
+@final
+class Integration(msgspec.Struct, frozen=True, kw_only=True):
+    """The integration (API key, webhook) an alert arrived through."""
+
+    id: str
+    name: str
+    type: str
+
+
+@final
+class Note(msgspec.Struct, frozen=True, kw_only=True):
+    """A note on an alert; ``owner`` is the user who wrote it (``""`` if unknown)."""
+
+    note: str
+    owner: str
+    created_at: datetime
+
+
+@final
+class Report(msgspec.Struct, kw_only=True):
+    """Opsgenie's alert report; each field stays ``None`` until it happens.
+
+    ``ack_time`` and ``close_time`` are milliseconds from the alert's creation; the values
+    reflect the most recent acknowledgement (an alert may be re-acknowledged after an
+    escalation) and the close.
+    """
+
+    ack_time: int | None = None
+    close_time: int | None = None
+    acknowledged_by: str | None = None
+    closed_by: str | None = None
+
+
+@final
+class Alert(msgspec.Struct, kw_only=True):
+    """One alert, shaped after Opsgenie's alert object (compat-api.md 4.7).
+
+    ``tiny_id`` is an int here (sortable); the wire shows it as a numeric string.
+    """
+
+    id: str
+    tiny_id: int
+    alias: str
+    message: str
+    description: str
+    status: str
+    acknowledged: bool
+    snoozed: bool
+    snoozed_until: datetime | None
+    count: int
+    created_at: datetime
+    updated_at: datetime
+    last_occurred_at: datetime
+    source: str
+    owner: str
+    priority: str
+    tags: list[str]
+    details: dict[str, str]
+    entity: str
+    responders: list[Responder]
+    actions: list[str]
+    notes: list[Note]
+    report: Report
+    integration: Integration | None = None
+    created_by: str = ""
+
+
+@final
+class AlertsState(msgspec.Struct, kw_only=True):
+    """Every alert of one organization plus lookup indexes, all maintained by ``evolve``.
+
+    Attributes:
+        alerts: alert id -> alert.
+        open_by_alias: alias -> id of the one open alert with that alias (dedup key).
+        ids_by_alias: alias -> ids of existing alerts with that alias, oldest first.
+        by_tiny_id: tiny id -> alert id.
+        next_tiny_id: the tiny id the next new alert gets (per org, from 1, never reused).
+        snoozed_until: alert id -> snooze end, for open snoozed alerts only (timer index).
+    """
+
+    alerts: dict[str, Alert] = msgspec.field(default_factory=dict)
+    open_by_alias: dict[str, str] = msgspec.field(default_factory=dict)
+    ids_by_alias: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    by_tiny_id: dict[int, str] = msgspec.field(default_factory=dict)
+    next_tiny_id: int = 1
+    snoozed_until: dict[str, datetime] = msgspec.field(default_factory=dict)
+
+
+def initial_state() -> AlertsState:
+    """
+    Return the state of an organization without alerts.
+
+    Returns:
+        A fresh, empty ``AlertsState`` (never shared, since ``evolve`` mutates it).
+    """
+    return AlertsState()
+
+
+def next_due(state: AlertsState) -> datetime | None:
+    """
+    Return the earliest time a snooze ends, for the actor's timer loop.
+
+    Args:
+        state: the alerts state.
+
+    Returns:
+        The earliest ``snoozed_until`` among open snoozed alerts, or ``None`` if none.
+    """
+    return min(state.snoozed_until.values(), default=None)
+
+
+def due_snoozes(state: AlertsState, now: datetime) -> list[str]:
+    """
+    Return the ids of alerts whose snooze has ended at ``now``, earliest first.
+
+    The timer loop turns each into an ``UnsnoozeAlert`` command.
+
+    Args:
+        state: the alerts state.
+        now: the current time (timezone-aware).
+
+    Returns:
+        Alert ids with ``snoozed_until <= now``, ordered by snooze end then id.
+    """
+    due = [(until, alert_id) for alert_id, until in state.snoozed_until.items() if until <= now]
+    return [alert_id for _, alert_id in sorted(due)]

@@ -1,0 +1,133 @@
+"""decide/evolve for a whole organization: route to the owning area.
+
+``evolve`` mutates the state in place and returns it. This is deliberate: an
+organization may hold 100k alerts and replay must fold hundreds of thousands
+of events per second, which copying frozen structures cannot do in Python.
+It is safe because the org actor owns the only copy, and when an append
+fails the actor discards the state and rebuilds it from the log
+(design.md decision 4). ``decide`` never mutates.
+
+``execute`` wraps ``decide`` with the request-level idempotency of
+reliability.md decision 2: a command carrying an Idempotency-Key that was
+already accepted returns the recorded outcome and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from engine import access, alerts
+from engine.context import CommandContext
+from engine.errors import Conflict
+from engine.org.events import Command, Event, RequestRecorded
+from engine.org.state import OrgState, Outcome, RecordedRequest
+
+__all__ = ["IDEMPOTENCY_TTL", "decide", "due_commands", "evolve", "execute", "fold", "next_due"]
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+_ACCESS_COMMANDS = (access.CreateOrganization, access.CreateApiKey, access.RevokeApiKey)
+
+
+def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
+    """The events ``command`` produces against ``state``; raises ``Rejected``."""
+    if isinstance(command, _ACCESS_COMMANDS):
+        return list(access.decide(state.access, command, now))
+    return list(alerts.decide(state.alerts, command, now))
+
+
+def evolve(state: OrgState, event: Event) -> OrgState:
+    """Apply one committed event; total, never raises."""
+    state.version += 1
+    if isinstance(event, RequestRecorded):
+        _record_request(state, event)
+    elif isinstance(event, access.ACCESS_EVENT_TYPES):
+        access.evolve(state.access, event)
+    else:
+        alerts.evolve(state.alerts, event)
+    return state
+
+
+def fold(state: OrgState, events: Iterable[Event]) -> OrgState:
+    for event in events:
+        evolve(state, event)
+    return state
+
+
+def execute(
+    state: OrgState, command: Command, ctx: CommandContext, now: datetime
+) -> tuple[list[Event], Outcome]:
+    """Decide ``command`` and evolve ``state`` with its events (in place).
+
+    Returns the events to append and the outcome to answer. Raises
+    ``Rejected`` (nothing changed) or ``Conflict`` when an Idempotency-Key is
+    reused for a different request.
+    """
+    key = ctx.idempotency_key
+    if key is not None and key in state.requests:
+        recorded = state.requests[key]
+        if recorded.fingerprint != ctx.fingerprint:
+            raise Conflict(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            )
+        return [], recorded.outcome
+    events = decide(state, command, now)
+    for event in events:
+        evolve(state, event)
+    outcome = outcome_of(state, command, events)
+    if key is not None and events:
+        recorded_event = RequestRecorded(
+            key=key, fingerprint=ctx.fingerprint, outcome=outcome, at=now
+        )
+        evolve(state, recorded_event)
+        events.append(recorded_event)
+    return events, outcome
+
+
+def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcome:
+    """What to answer for ``command`` given the events it produced (already evolved)."""
+    if isinstance(command, _ACCESS_COMMANDS):
+        key_id = getattr(command, "key_id", None)
+        return Outcome(result="updated" if events else "noop", key_id=key_id)
+    alert_id = getattr(command, "alert_id", None)
+    alert = state.alerts.alerts.get(alert_id) if alert_id else None
+    if events and type(events[0]).__name__ == "AlertDeduplicated":
+        alert_id = alerts.subject_of(events[0])
+        alert = state.alerts.alerts.get(alert_id) if alert_id else None
+        result = "deduplicated"
+    elif events and type(events[0]).__name__ == "AlertCreated":
+        result = "created"
+    else:
+        result = "updated" if events else "noop"
+    if alert is None:
+        return Outcome(result=result, alert_id=alert_id)
+    return Outcome(result=result, alert_id=alert.id, tiny_id=alert.tiny_id, count=alert.count)
+
+
+def _record_request(state: OrgState, event: RequestRecorded) -> None:
+    horizon = event.at - IDEMPOTENCY_TTL
+    requests = state.requests
+    while requests:
+        oldest = next(iter(requests))
+        if requests[oldest].at >= horizon:
+            break
+        del requests[oldest]
+    requests[event.key] = RecordedRequest(
+        fingerprint=event.fingerprint, outcome=event.outcome, at=event.at
+    )
+
+
+def next_due(state: OrgState) -> datetime | None:
+    """The earliest due-time of any timer in the organization."""
+    return alerts.next_due(state.alerts)
+
+
+def due_commands(state: OrgState, now: datetime) -> list[Command]:
+    """The system commands whose due-time has come (snooze expiry)."""
+    return [
+        alerts.UnsnoozeAlert(alert_id=alert_id)
+        for alert_id, until in state.alerts.snoozed_until.items()
+        if until <= now
+    ]

@@ -1,0 +1,58 @@
+"""OrgState: the composition of every area's state for one organization.
+
+Held in memory by the org's actor, folded from the log (or snapshot + tail).
+Mutable for speed (see ``engine.org.decider``); encodable with msgspec so it
+can be snapshotted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import final
+
+import msgspec
+
+from engine.access import AccessState
+from engine.access import initial_state as initial_access
+from engine.alerts import AlertsState
+from engine.alerts import initial_state as initial_alerts
+
+__all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", "initial_state"]
+
+# Bump whenever the shape of OrgState (or any area state) changes: snapshots of
+# another schema version are ignored and the state is folded from the log.
+SNAPSHOT_SCHEMA_VERSION = 1
+
+
+@final
+class Outcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What a command did, as answered to its caller (and to its retries)."""
+
+    result: str  # "created" | "deduplicated" | "updated" | "noop"
+    alert_id: str | None = None
+    tiny_id: int | None = None
+    count: int | None = None
+    key_id: str | None = None
+
+
+@final
+class RecordedRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """An Idempotency-Key's request: its fingerprint and the original outcome."""
+
+    fingerprint: str
+    outcome: Outcome
+    at: datetime
+
+
+@final
+class OrgState(msgspec.Struct, kw_only=True):
+    version: int = 0
+    access: AccessState = msgspec.field(default_factory=initial_access)
+    alerts: AlertsState = msgspec.field(default_factory=initial_alerts)
+    # Idempotency keys in arrival order (dicts keep insertion order), so the
+    # oldest can be pruned from the front as new ones arrive.
+    requests: dict[str, RecordedRequest] = msgspec.field(default_factory=dict)
+
+
+def initial_state() -> OrgState:
+    return OrgState()

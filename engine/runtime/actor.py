@@ -1,0 +1,347 @@
+"""OrgActor: the one task that owns an organization's live state.
+
+The loop (design.md decisions 2-4, 6):
+
+1. wait for the first command or the earliest timer due-time;
+2. drain up to ``max_batch`` more commands without waiting;
+3. read the clock once, ``execute`` each command against the evolving state;
+4. append every event of the batch in ONE call (group commit) — shielded;
+5. only then answer every caller, and publish the committed envelopes.
+
+If the append fails, every caller of the batch gets ``Unavailable`` and the
+actor raises: its in-memory state may hold uncommitted changes, so the
+supervisor discards it and the next use rebuilds from snapshot + log.
+
+Readers never see uncommitted state: between steps 3 and 5 the actor is
+``dirty`` and ``read`` waits for the batch to finish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, final
+
+import msgspec
+import structlog
+import trio
+
+from engine.clock import Clock
+from engine.context import SYSTEM, CommandContext, EventMeta
+from engine.errors import Overloaded, PulsarError, Unavailable
+from engine.org import (
+    SNAPSHOT_SCHEMA_VERSION,
+    Command,
+    OrgState,
+    Outcome,
+    decode_events,
+    decode_state,
+    due_commands,
+    encode_event,
+    encode_state,
+    execute,
+    fold,
+    initial_state,
+    next_due,
+)
+from eventstore import Envelope, EventStore, NewEvent, Snapshot
+
+__all__ = ["ActorStatistics", "OrgActor", "load_state"]
+
+T = TypeVar("T")
+log = structlog.get_logger("pulsar.actor")
+CommitListener = Callable[[str, Sequence[Envelope]], Awaitable[None] | None]
+
+# The timer loop wakes at least this often, so a stepped wall clock is seen
+# (reliability.md decision 9).
+_MAX_SLEEP = 30.0
+
+
+@final
+class ActorStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    org_id: str
+    version: int
+    mailbox_depth: int
+    last_batch_size: int
+    batches: int
+    next_due: str | None
+
+
+class _Reply:
+    __slots__ = ("done", "error", "outcome")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+
+    def set(self, outcome: Outcome | None, error: BaseException | None) -> None:
+        self.outcome, self.error = outcome, error
+        self.done.set()
+
+
+_Request = tuple[Command, CommandContext, _Reply]
+
+
+async def load_state(store: EventStore, org_id: str) -> OrgState:
+    """Fold ``org_id``'s state from its newest usable snapshot and the log tail."""
+    state = initial_state()
+    snapshot = await store.load_snapshot(org_id, SNAPSHOT_SCHEMA_VERSION)
+    if snapshot is not None:
+        try:
+            state = decode_state(snapshot.data)
+        except msgspec.DecodeError:
+            log.warning("snapshot_unreadable", org_id=org_id, version=snapshot.version)
+            state = initial_state()
+    async for chunk in store.iter_stream(org_id, after_version=state.version):  # type: ignore[attr-defined]
+        fold(state, decode_events(chunk))
+    return state
+
+
+@final
+class OrgActor:
+    """One organization's state, mailbox and timer loop."""
+
+    def __init__(
+        self,
+        org_id: str,
+        store: EventStore,
+        clock: Clock,
+        *,
+        mailbox_size: int = 1024,
+        max_batch: int = 1000,
+        snapshot_every: int = 1000,
+        idle_timeout: float = 600.0,
+        listeners: Sequence[CommitListener] = (),
+    ) -> None:
+        self.org_id = org_id
+        self._store = store
+        self._clock = clock
+        self._max_batch = max_batch
+        self._snapshot_every = snapshot_every
+        self._idle_timeout = idle_timeout
+        self._listeners = listeners
+        self._send, self._recv = trio.open_memory_channel[_Request](mailbox_size)
+        self.state: OrgState = initial_state()
+        self._dirty = False
+        self._clean = trio.Event()
+        self._last_batch = 0
+        self._batches = 0
+        self._snapshot_version = 0
+        self.loaded = False
+        self._wait_scope: trio.CancelScope | None = None
+        self.stopped = False
+
+    # -- callers ---------------------------------------------------------
+    async def submit(self, command: Command, ctx: CommandContext) -> Outcome:
+        """Queue ``command`` and wait until it is committed (or rejected).
+
+        Raises ``Overloaded`` at once when the mailbox is full, ``Unavailable``
+        when the batch could not be committed, ``Rejected``/``Conflict`` from
+        ``decide``. A cancelled caller does not withdraw a queued command.
+        """
+        reply = _Reply()
+        if self.stopped:
+            raise Unavailable("actor_stopped", "organization is restarting; retry")
+        try:
+            self._send.send_nowait((command, ctx, reply))
+        except trio.WouldBlock:
+            raise Overloaded("overloaded", "too many pending commands; retry later") from None
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise Unavailable("actor_stopped", "organization is restarting; retry") from None
+        await reply.done.wait()
+        if reply.error is not None:
+            raise reply.error
+        assert reply.outcome is not None
+        return reply.outcome
+
+    async def submit_many(
+        self, commands: Sequence[Command], ctx: CommandContext
+    ) -> list[Outcome | PulsarError]:
+        """Queue ``commands`` together (one group commit when the mailbox is quiet).
+
+        Returns one outcome or error per command, in order. With an
+        Idempotency-Key, command ``i`` is keyed ``"<key>#<i>"``. Raises
+        ``Overloaded`` when the mailbox cannot take them all.
+        """
+        stats = self._send.statistics()
+        if self.stopped:
+            raise Unavailable("actor_stopped", "organization is restarting; retry")
+        if stats.max_buffer_size - stats.current_buffer_used < len(commands):
+            raise Overloaded("overloaded", "too many pending commands; retry later")
+        replies = []
+        for i, command in enumerate(commands):
+            item_ctx = ctx
+            if ctx.idempotency_key is not None:
+                item_ctx = msgspec.structs.replace(ctx, idempotency_key=f"{ctx.idempotency_key}#{i}")
+            reply = _Reply()
+            self._send.send_nowait((command, item_ctx, reply))
+            replies.append(reply)
+        results: list[Outcome | PulsarError] = []
+        for reply in replies:
+            await reply.done.wait()
+            if isinstance(reply.error, PulsarError):
+                results.append(reply.error)
+            elif reply.error is not None:
+                raise reply.error
+            else:
+                assert reply.outcome is not None
+                results.append(reply.outcome)
+        return results
+
+    async def read(self, fn: Callable[[OrgState], T]) -> T:
+        """Run ``fn`` on committed state (never on a batch being appended)."""
+        while self._dirty:
+            await self._clean.wait()
+        return fn(self.state)
+
+    def wake(self) -> None:
+        """Re-check timers now (the clock was moved, e.g. in test mode)."""
+        if self._wait_scope is not None:
+            self._wait_scope.cancel()
+
+    def statistics(self) -> ActorStatistics:
+        due = next_due(self.state)
+        return ActorStatistics(
+            org_id=self.org_id,
+            version=self.state.version,
+            mailbox_depth=self._send.statistics().current_buffer_used,
+            last_batch_size=self._last_batch,
+            batches=self._batches,
+            next_due=due.isoformat() if due else None,
+        )
+
+    # -- the task --------------------------------------------------------
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Load state, then serve the mailbox and timers until idle or crashed."""
+        try:
+            self.state = await load_state(self._store, self.org_id)
+            self._snapshot_version = self.state.version
+            self.loaded = True
+            task_status.started()
+            await self._loop()
+        finally:
+            self.stopped = True
+            self._send.close()
+            self._fail_queued()
+
+    async def _loop(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            if batch is None:
+                return
+            await self._process(batch)
+
+    async def _next_batch(self) -> list[_Request] | None:
+        """Wait for commands or a due timer; None when idle long enough to stop."""
+        idle_deadline = trio.current_time() + self._idle_timeout
+        while True:
+            due = next_due(self.state)
+            deadline = self._clock.deadline_for(due) if due else math.inf
+            wake = min(deadline, trio.current_time() + _MAX_SLEEP)
+            if due is None:
+                wake = min(wake, idle_deadline)
+            with trio.move_on_at(wake) as self._wait_scope:
+                first = await self._recv.receive()
+                return self._drain(first)
+            self._wait_scope = None
+            now = self._clock.now()
+            timer_commands = due_commands(self.state, now)
+            if timer_commands:
+                return [(cmd, _timer_ctx(cmd), _Reply()) for cmd in timer_commands]
+            if due is None and trio.current_time() >= idle_deadline:
+                return None
+
+    def _drain(self, first: _Request) -> list[_Request]:
+        batch = [first]
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._recv.receive_nowait())
+            except trio.WouldBlock:
+                break
+        return batch
+
+    async def _process(self, batch: list[_Request]) -> None:
+        now = self._clock.now()
+        self._dirty = True
+        results: list[tuple[_Reply, Outcome | None, BaseException | None]] = []
+        new_events: list[NewEvent] = []
+        for command, ctx, reply in batch:
+            try:
+                events, outcome = execute(self.state, command, ctx, now)
+            except PulsarError as error:
+                results.append((reply, None, error))
+                continue
+            meta = EventMeta.of(ctx)
+            new_events.extend(encode_event(event, meta) for event in events)
+            results.append((reply, outcome, None))
+        expected = self.state.version - len(new_events)
+        if new_events:
+            await self._append(expected, new_events, results)
+        self._dirty = False
+        self._clean.set()
+        self._clean = trio.Event()
+        self._last_batch, self._batches = len(batch), self._batches + 1
+        for reply, outcome, error in results:
+            reply.set(outcome, error)
+        if new_events:
+            await self._after_commit(expected, new_events)
+
+    async def _append(
+        self,
+        expected: int,
+        new_events: list[NewEvent],
+        results: list[tuple[_Reply, Outcome | None, BaseException | None]],
+    ) -> None:
+        t0 = trio.current_time()
+        try:
+            await self._store.append(self.org_id, expected, new_events)
+        except BaseException as error:
+            for reply, _, _ in results:
+                reply.set(None, Unavailable("not_committed", "the write was not committed; retry"))
+            self._clean.set()
+            log.error("append_failed", org_id=self.org_id, error=repr(error), events=len(new_events))
+            raise
+        log.debug(
+            "batch_committed", org_id=self.org_id, commands=len(results), events=len(new_events),
+            version=self.state.version, append_ms=round((trio.current_time() - t0) * 1000, 2),
+        )
+
+    async def _after_commit(self, expected: int, new_events: list[NewEvent]) -> None:
+        if self._listeners:
+            envelopes = [
+                Envelope(
+                    position=0, org_id=self.org_id, version=expected + i + 1, type=e.type,
+                    data=e.data, metadata=e.metadata, subject=e.subject,
+                    recorded_at=self._clock.now(),
+                )
+                for i, e in enumerate(new_events)
+            ]
+            for listener in self._listeners:
+                result = listener(self.org_id, envelopes)
+                if result is not None:
+                    await result
+        if self.state.version - self._snapshot_version >= self._snapshot_every:
+            await self._snapshot()
+
+    async def _snapshot(self) -> None:
+        data = encode_state(self.state)
+        version = self.state.version
+        await self._store.save_snapshot(
+            Snapshot(org_id=self.org_id, version=version,
+                     schema_version=SNAPSHOT_SCHEMA_VERSION, data=data)
+        )
+        self._snapshot_version = version
+        log.info("snapshot_written", org_id=self.org_id, version=version, bytes=len(data))
+
+    def _fail_queued(self) -> None:
+        while True:
+            try:
+                _, _, reply = self._recv.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return
+            reply.set(None, Unavailable("actor_stopped", "organization is restarting; retry"))
+
+
+def _timer_ctx(command: Command) -> CommandContext:
+    return msgspec.structs.replace(SYSTEM, causation=f"timer:{type(command).__name__}")

@@ -1,0 +1,185 @@
+"""The org actor over the in-memory store, under trio's MockClock.
+
+Group commit, replies after commit, crash and rebuild, idempotency,
+backpressure, and timers (snooze expiry) — the runtime's logic, not storage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import trio
+import trio.testing
+
+from engine import (
+    AcknowledgeAlert,
+    CommandContext,
+    Conflict,
+    CreateAlert,
+    Overloaded,
+    SnoozeAlert,
+    TrioClock,
+    Unavailable,
+    load_state,
+    open_org_supervisor,
+)
+from engine.runtime import OrgActor
+from eventstore import MemoryEventStore
+
+ORG = "00000000-0000-7000-8000-000000000001"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+CTX = CommandContext(principal_kind="api_key", principal_id="k1")
+
+
+def create(n: int, alias: str = "") -> CreateAlert:
+    return CreateAlert(alert_id=f"00000000-0000-7000-8000-{n:012d}", message=f"m{n}", alias=alias)
+
+
+class CountingStore(MemoryEventStore):
+    """Counts append calls; can be told to fail the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.appends = 0
+        self.fail_next = False
+
+    async def append(self, org_id, expected_version, events):  # type: ignore[no-untyped-def]
+        self.appends += 1
+        if self.fail_next:
+            self.fail_next = False
+            await trio.lowlevel.checkpoint()
+            raise OSError("disk on fire")
+        return await super().append(org_id, expected_version, events)
+
+
+async def test_concurrent_commands_are_group_committed_in_one_append() -> None:
+    """Commands queued together are decided in one batch and appended once."""
+    store = CountingStore()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock) as sup:
+        actor = await sup.actor(ORG)
+        outcomes = []
+
+        async def one(n: int) -> None:
+            outcomes.append(await actor.submit(create(n), CTX))
+
+        async with trio.open_nursery() as nursery:
+            for n in range(50):
+                nursery.start_soon(one, n)
+    assert 50 == len(outcomes)
+    assert 1 == store.appends
+    assert list(range(1, 51)) == sorted(o.tiny_id for o in outcomes)
+    assert 50 == await store.stream_version(ORG)
+
+
+async def test_failed_append_answers_unavailable_and_rebuilds_from_log() -> None:
+    """A failed append fails its batch's callers; the next command sees only committed state."""
+    store = CountingStore()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock) as sup:
+        await sup.submit(ORG, create(1), CTX)
+        store.fail_next = True
+        with pytest.raises(Unavailable):
+            await sup.submit(ORG, create(2), CTX)
+        outcome = await sup.submit(ORG, create(3), CTX)
+        alerts = await sup.read(ORG, lambda s: sorted(a.message for a in s.alerts.alerts.values()))
+    assert ["m1", "m3"] == alerts
+    assert 2 == outcome.tiny_id  # tiny id 2 was never committed, so it is handed out again
+
+
+async def test_idempotency_key_returns_original_outcome_and_writes_nothing() -> None:
+    """A retry with the same Idempotency-Key gets the first outcome and appends nothing."""
+    store = CountingStore()
+    ctx = CommandContext(principal_kind="api_key", principal_id="k1",
+                         idempotency_key="abc", fingerprint="f1")
+    async with open_org_supervisor(store, TrioClock(start=START)) as sup:
+        first = await sup.submit(ORG, create(1, alias="x"), ctx)
+        version = await store.stream_version(ORG)
+        again = await sup.submit(ORG, create(2, alias="x"), ctx)
+        assert first == again
+        assert version == await store.stream_version(ORG)
+        with pytest.raises(Conflict):
+            await sup.submit(ORG, create(3), CommandContext(
+                principal_kind="api_key", principal_id="k1", idempotency_key="abc",
+                fingerprint="other"))
+
+
+async def test_idempotency_survives_rebuild_from_log() -> None:
+    """Recorded idempotency keys are folded from the log like any other state."""
+    store = CountingStore()
+    ctx = CommandContext(principal_kind="api_key", principal_id="k1",
+                         idempotency_key="abc", fingerprint="f1")
+    async with open_org_supervisor(store, TrioClock(start=START)) as sup:
+        first = await sup.submit(ORG, create(1), ctx)
+    state = await load_state(store, ORG)
+    assert first == state.requests["abc"].outcome
+
+
+async def test_full_mailbox_is_overloaded_not_a_hang() -> None:
+    """With the mailbox full, submit fails at once with Overloaded (I9)."""
+    store = MemoryEventStore()
+    actor = OrgActor(ORG, store, TrioClock(start=START), mailbox_size=2)
+    # The actor is not running, so nothing drains the mailbox.
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(actor.submit, create(1), CTX)
+        nursery.start_soon(actor.submit, create(2), CTX)
+        await trio.testing.wait_all_tasks_blocked()
+        with pytest.raises(Overloaded):
+            await actor.submit(create(3), CTX)
+        nursery.cancel_scope.cancel()
+
+
+async def test_snooze_ends_at_its_time_also_after_restart(autojump_clock: trio.testing.MockClock) -> None:
+    """A snoozed alert is un-snoozed by the actor's timer at endTime, even after a restart."""
+    store = MemoryEventStore()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock) as sup:
+        outcome = await sup.submit(ORG, create(1), CTX)
+        await sup.submit(ORG, SnoozeAlert(alert_id=outcome.alert_id,
+                                          end_time=clock.now() + timedelta(hours=3)), CTX)
+    # "Restart": a new supervisor over the same log, started for its orgs.
+    async with open_org_supervisor(store, clock) as sup:
+        await sup.start_all([ORG])
+        await trio.sleep(2 * 3600)
+        assert await sup.read(ORG, lambda s: s.alerts.alerts[outcome.alert_id].snoozed)
+        await trio.sleep(3600 + 1)
+        alert = await sup.read(ORG, lambda s: s.alerts.alerts[outcome.alert_id])
+    assert not alert.snoozed
+
+
+async def test_reads_never_see_a_batch_before_it_commits() -> None:
+    """While an append is in flight, readers wait for it instead of seeing uncommitted state."""
+    gate = trio.Event()
+
+    class SlowStore(MemoryEventStore):
+        async def append(self, org_id, expected_version, events):  # type: ignore[no-untyped-def]
+            await gate.wait()
+            return await super().append(org_id, expected_version, events)
+
+    store = SlowStore()
+    async with open_org_supervisor(store, TrioClock(start=START)) as sup:
+        actor = await sup.actor(ORG)
+        seen: list[int] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(actor.submit, create(1), CTX)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(lambda: _read_count(actor, seen))
+            await trio.testing.wait_all_tasks_blocked()
+            assert [] == seen
+            gate.set()
+    assert [1] == seen
+
+
+async def _read_count(actor: OrgActor, seen: list[int]) -> None:
+    seen.append(await actor.read(lambda s: len(s.alerts.alerts)))
+
+
+async def test_ack_then_read_reflects_committed_change() -> None:
+    """An acknowledge answered to its caller is visible to the next read."""
+    async with open_org_supervisor(MemoryEventStore(), TrioClock(start=START)) as sup:
+        created = await sup.submit(ORG, create(1), CTX)
+        await sup.submit(ORG, AcknowledgeAlert(alert_id=created.alert_id, user="bob"), CTX)
+        alert = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id])
+    assert alert.acknowledged
+    assert "bob" == alert.report.acknowledged_by

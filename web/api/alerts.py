@@ -1,0 +1,306 @@
+"""/api/v1/alerts: decode the request, build a command, await its commit, answer.
+
+Every write is answered only after the org actor committed its events.
+Identifiers follow Opsgenie: ``identifierType`` = ``id`` (default) | ``tiny``
+| ``alias``. Another organization's alert is simply not in this
+organization's state, so it is a 404 like any unknown alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from quart import Blueprint, Response, request
+
+from engine import (
+    AcknowledgeAlert,
+    AddDetails,
+    AddNote,
+    AddResponder,
+    AddTags,
+    AlertQuery,
+    AssignAlert,
+    CloseAlert,
+    Command,
+    CreateAlert,
+    DeleteAlert,
+    EscalateAlert,
+    OrgState,
+    Outcome,
+    RemoveDetails,
+    RemoveTags,
+    SnoozeAlert,
+    UnacknowledgeAlert,
+    UpdateDescription,
+    UpdateMessage,
+    UpdatePriority,
+    decode_event,
+    decode_meta,
+    find_alert,
+    list_alerts,
+    new_id,
+)
+from web.api.schemas import (
+    ActionRequest,
+    AssignRequest,
+    CreateAlertRequest,
+    DescriptionRequest,
+    DetailsRequest,
+    EscalateRequest,
+    MessageRequest,
+    NoteRequest,
+    PriorityRequest,
+    ResponderRequest,
+    SnoozeRequest,
+    TagsRequest,
+    alert_out,
+)
+from web.app import command_context, json_response, parse_body, principal, services
+from web.errors import ApiError
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("alerts", __name__)
+MAX_BATCH = 1000
+
+
+def create_command(body: CreateAlertRequest) -> CreateAlert:
+    return CreateAlert(
+        alert_id=new_id(), message=body.message, alias=body.alias, description=body.description,
+        tags=tuple(body.tags), details=body.details, entity=body.entity,
+        source=body.source or request.remote_addr or "", priority=body.priority,
+        responders=tuple(r.to_responder() for r in body.responders),
+        actions=tuple(body.actions), user=body.user, note=body.note,
+    )
+
+
+def _outcome(outcome: Outcome) -> dict[str, Any]:
+    out: dict[str, Any] = {"result": outcome.result, "alert_id": outcome.alert_id}
+    if outcome.tiny_id is not None:
+        out["tiny_id"] = str(outcome.tiny_id)
+        out["count"] = outcome.count
+    return out
+
+
+@blueprint.post("/alerts")
+async def create_alert() -> Response:
+    """Create an alert, or count a repeat of an open one with the same alias (202)."""
+    key = principal()
+    body = await parse_body(CreateAlertRequest)
+    ctx = await command_context(key)
+    outcome = await services().supervisor.submit(key.org_id, create_command(body), ctx)
+    return json_response(_outcome(outcome), 202)
+
+
+@blueprint.post("/alerts/batch")
+async def create_alerts() -> Response:
+    """Create up to 1,000 alerts in one group-committed append (202, results in order)."""
+    key = principal()
+    bodies = await parse_body(list[CreateAlertRequest])
+    if not 1 <= len(bodies) <= MAX_BATCH:
+        raise ApiError(422, "invalid_field", f"send 1-{MAX_BATCH} alerts", field="")
+    ctx = await command_context(key)
+    commands: list[Command] = [create_command(b) for b in bodies]
+    results = await services().supervisor.submit_many(key.org_id, commands, ctx)
+    items = [
+        _outcome(r) if isinstance(r, Outcome)
+        else {"result": "rejected", "code": r.code, "message": r.message, "field": r.field}
+        for r in results
+    ]
+    return json_response({"results": items}, 202)
+
+
+@blueprint.get("/alerts")
+async def list_alerts_route() -> Response:
+    """List alerts with filters, sort and cursor pagination."""
+    key = principal()
+    query = _alert_query()
+    page = await services().supervisor.read(key.org_id, lambda s: list_alerts(s.alerts, query))
+    return json_response({
+        "data": [alert_out(a, full=False) for a in page.items],
+        "next_cursor": page.next_cursor,
+    })
+
+
+def _alert_query() -> AlertQuery:
+    args = request.args
+    try:
+        return AlertQuery(
+            status=args.get("status") or None,
+            acknowledged=_bool(args.get("acknowledged")),
+            priority=_csv(args.getlist("priority")),
+            tag=_csv(args.getlist("tag")),
+            text=args.get("query") or None,
+            team=args.get("team") or None,
+            sort=args.get("sort", "createdAt"),
+            order=args.get("order", "desc"),
+            limit=int(args.get("limit", "20")),
+            cursor=args.get("cursor") or None,
+        )
+    except ValueError as error:
+        raise ApiError(422, "invalid_field", f"invalid query parameter: {error}") from None
+
+
+def _csv(values: list[str]) -> list[str] | None:
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.lower() in {"true", "1"}:
+        return True
+    if value.lower() in {"false", "0"}:
+        return False
+    raise ValueError(f"acknowledged must be true or false, not {value!r}")
+
+
+def _identifier_type() -> str:
+    kind = request.args.get("identifierType", "id")
+    if kind not in {"id", "tiny", "tinyId", "alias"}:
+        raise ApiError(422, "invalid_field", "identifierType must be id, tiny or alias",
+                       field="identifierType")
+    return kind
+
+
+async def _resolve(org_id: str, identifier: str) -> str:
+    kind = _identifier_type()
+    return await services().supervisor.read(
+        org_id, lambda s: find_alert(s.alerts, identifier, kind).id
+    )
+
+
+@blueprint.get("/alerts/<identifier>")
+async def get_alert(identifier: str) -> Response:
+    key = principal()
+    kind = _identifier_type()
+
+    def view(state: OrgState) -> Any:
+        return alert_out(find_alert(state.alerts, identifier, kind))
+
+    return json_response({"data": await services().supervisor.read(key.org_id, view)})
+
+
+@blueprint.get("/alerts/<identifier>/history")
+async def alert_history(identifier: str) -> Response:
+    """The alert's own events, oldest first: its audit trail from the log."""
+    key = principal()
+    alert_id = await _resolve(key.org_id, identifier)
+    envelopes = await services().store.read_subject(key.org_id, alert_id)
+    data = []
+    for envelope in envelopes:
+        meta = decode_meta(envelope)
+        data.append({
+            "version": envelope.version, "type": envelope.type,
+            "recorded_at": envelope.recorded_at, "event": decode_event(envelope),
+            "actor": {"kind": meta.principal_kind, "id": meta.principal_id},
+            "request_id": meta.request_id, "remote_addr": meta.remote_addr,
+        })
+    return json_response({"data": data})
+
+
+async def _act(identifier: str, kind: type, build: Callable[[Any, str], Command]) -> Response:
+    key = principal()
+    body = await parse_body(kind, optional=True)
+    ctx = await command_context(key)
+    alert_id = await _resolve(key.org_id, identifier)
+    outcome = await services().supervisor.submit(key.org_id, build(body, alert_id), ctx)
+    alert = await services().supervisor.read(
+        key.org_id, lambda s: s.alerts.alerts.get(alert_id)
+    )
+    out = _outcome(outcome)
+    if alert is not None:
+        out["data"] = alert_out(alert)
+    return json_response(out, 200)
+
+
+def _common(body: ActionRequest) -> dict[str, str]:
+    return {"user": body.user, "source": body.source}
+
+
+def _noted(body: ActionRequest) -> dict[str, str]:
+    return {"user": body.user, "source": body.source, "note": body.note}
+
+
+_POST_ACTIONS: dict[str, tuple[type, Callable[[Any, str], Command]]] = {
+    "acknowledge": (ActionRequest, lambda b, a: AcknowledgeAlert(alert_id=a, **_noted(b))),
+    "unacknowledge": (ActionRequest, lambda b, a: UnacknowledgeAlert(alert_id=a, **_noted(b))),
+    "close": (ActionRequest, lambda b, a: CloseAlert(alert_id=a, **_noted(b))),
+    "snooze": (SnoozeRequest, lambda b, a: SnoozeAlert(alert_id=a, end_time=b.endTime, **_noted(b))),
+    "assign": (AssignRequest, lambda b, a: AssignAlert(
+        alert_id=a, owner=b.owner.username or b.owner.id or b.owner.name, **_noted(b))),
+    "notes": (NoteRequest, lambda b, a: AddNote(alert_id=a, note=b.note, **_common(b))),
+    "tags": (TagsRequest, lambda b, a: AddTags(alert_id=a, tags=tuple(b.tags), **_noted(b))),
+    "details": (DetailsRequest, lambda b, a: AddDetails(alert_id=a, details=b.details, **_noted(b))),
+    "escalate": (EscalateRequest, lambda b, a: EscalateAlert(
+        alert_id=a, escalation=b.escalation.to_responder("escalation"), **_noted(b))),
+    "responders": (ResponderRequest, lambda b, a: AddResponder(
+        alert_id=a, responder=b.responder.to_responder(), **_noted(b))),
+}
+
+_PUT_ACTIONS: dict[str, tuple[type, Callable[[Any, str], Command]]] = {
+    "priority": (PriorityRequest, lambda b, a: UpdatePriority(
+        alert_id=a, priority=b.priority, **_noted(b))),
+    "message": (MessageRequest, lambda b, a: UpdateMessage(
+        alert_id=a, message=b.message, **_noted(b))),
+    "description": (DescriptionRequest, lambda b, a: UpdateDescription(
+        alert_id=a, description=b.description, **_noted(b))),
+}
+
+
+@blueprint.post("/alerts/<identifier>/<action>")
+async def post_action(identifier: str, action: str) -> Response:
+    if action not in _POST_ACTIONS:
+        raise ApiError(404, "not_found", f"unknown alert action {action!r}")
+    return await _act(identifier, *_POST_ACTIONS[action])
+
+
+@blueprint.put("/alerts/<identifier>/<action>")
+async def put_action(identifier: str, action: str) -> Response:
+    if action not in _PUT_ACTIONS:
+        raise ApiError(404, "not_found", f"unknown alert field {action!r}")
+    return await _act(identifier, *_PUT_ACTIONS[action])
+
+
+@blueprint.delete("/alerts/<identifier>/tags")
+async def remove_tags(identifier: str) -> Response:
+    tags = _required_csv("tags")
+    return await _act(identifier, ActionRequest, lambda b, a: RemoveTags(
+        alert_id=a, tags=tuple(tags), **_query_actor()))
+
+
+@blueprint.delete("/alerts/<identifier>/details")
+async def remove_details(identifier: str) -> Response:
+    keys = _required_csv("keys")
+    return await _act(identifier, ActionRequest, lambda b, a: RemoveDetails(
+        alert_id=a, keys=tuple(keys), **_query_actor()))
+
+
+@blueprint.delete("/alerts/<identifier>")
+async def delete_alert(identifier: str) -> Response:
+    key = principal()
+    ctx = await command_context(key)
+    alert_id = await _resolve(key.org_id, identifier)
+    actor = _query_actor()
+    actor.pop("note")
+    outcome = await services().supervisor.submit(
+        key.org_id, DeleteAlert(alert_id=alert_id, **actor), ctx
+    )
+    return json_response(_outcome(outcome), 200)
+
+
+def _required_csv(name: str) -> list[str]:
+    values = _csv(request.args.getlist(name))
+    if not values:
+        raise ApiError(422, "invalid_field", f"query parameter {name!r} is required", field=name)
+    return values
+
+
+def _query_actor() -> dict[str, str]:
+    args = request.args
+    return {"user": args.get("user", ""), "source": args.get("source", ""),
+            "note": args.get("note", "")}
+
+

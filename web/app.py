@@ -1,0 +1,172 @@
+"""The Quart-Trio application factory and its request plumbing.
+
+``create_app(services)`` builds the app around already-running engine
+services (no globals): the composition root is ``web.server``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgspec
+import structlog
+from quart import Response, g, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from engine import (
+
+    Clock,
+    CommandContext,
+    Directory,
+    KeyEntry,
+    OrgSupervisor,
+    PulsarError,
+    hash_api_key,
+    new_id,
+)
+from eventstore import EventStore
+from web.config import Config
+from web.errors import ApiError, error_response, from_engine, from_validation
+
+__all__ = ["Services", "create_app", "json_response", "parse_body", "principal", "command_context"]
+
+T = TypeVar("T")
+log = structlog.get_logger("pulsar.http")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass
+class Services:
+    """What the web layer needs from the engine, wired by ``web.server``."""
+
+    config: Config
+    store: EventStore
+    clock: Clock
+    supervisor: OrgSupervisor
+    directory: Directory
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(services: Services) -> QuartTrio:
+    app = QuartTrio(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = services.config.max_body_bytes
+    app.config["services"] = services
+    _install_hooks(app)
+    from web.api.alerts import blueprint as alerts
+    from web.api.health import blueprint as health
+
+    app.register_blueprint(health)
+    app.register_blueprint(alerts, url_prefix="/api/v1")
+    if services.config.test_mode:
+        from web.testing import blueprint as testing
+
+        app.register_blueprint(testing, url_prefix="/api/test")
+    return app
+
+
+def services() -> Services:
+    from quart import current_app
+
+    svc: Services = current_app.config["services"]
+    return svc
+
+
+def _install_hooks(app: QuartTrio) -> None:
+    @app.before_request
+    async def start() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or new_id()
+        g.started = time.perf_counter()
+        g.org_id = None
+
+    @app.after_request
+    async def finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.request_id
+        log.info(
+            "request", method=request.method, path=request.path, status=response.status_code,
+            ms=round((time.perf_counter() - g.started) * 1000, 2), request_id=g.request_id,
+            org_id=g.org_id,
+        )
+        return response
+
+    @app.errorhandler(ApiError)
+    async def api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.code, error.message, field=error.field)
+
+    @app.errorhandler(PulsarError)
+    async def engine_error(error: PulsarError) -> Response:
+        return from_engine(error)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    async def too_large(error: RequestEntityTooLarge) -> Response:
+        limit = services().config.max_body_bytes
+        return error_response(413, "payload_too_large", f"request body exceeds {limit} bytes")
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 0, "http_error")
+        return error_response(error.code or 500, code, error.description or code)
+
+    @app.errorhandler(Exception)
+    async def internal(error: Exception) -> Response:
+        log.exception("unhandled", request_id=g.get("request_id"))
+        return error_response(500, "internal", "internal error")
+
+
+def principal() -> KeyEntry:
+    """The API key of the request; raises 401. Sets ``g.org_id``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() not in {"genieKey".lower(), "bearer"} or not token.strip():
+        raise ApiError(401, "unauthorized", "missing API key: use 'Authorization: GenieKey <key>'")
+    entry = services().directory.lookup(hash_api_key(token.strip()))
+    if entry is None:
+        raise ApiError(401, "unauthorized", "invalid API key")
+    g.org_id = entry.org_id
+    return entry
+
+
+async def command_context(key: KeyEntry) -> CommandContext:
+    """The context of a write: who, from where, and its idempotency key."""
+    idem = request.headers.get("Idempotency-Key")
+    if idem is not None and not (0 < len(idem) <= 255):
+        raise ApiError(422, "invalid_field", "Idempotency-Key must be 1-255 characters",
+                       field="Idempotency-Key")
+    fingerprint = ""
+    if idem is not None:
+        body = await request.get_data(as_text=False)
+        digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string!r}".encode())
+        digest.update(body if isinstance(body, bytes) else body.encode())
+        fingerprint = digest.hexdigest()
+    return CommandContext(
+        principal_kind="api_key", principal_id=key.key_id, request_id=g.request_id,
+        remote_addr=request.remote_addr or "", idempotency_key=idem, fingerprint=fingerprint,
+    )
+
+
+async def parse_body(kind: type[T], *, optional: bool = False) -> T:
+    """Decode the JSON body into ``kind``: 400 if not JSON, 422 naming a bad field."""
+    data = await request.get_data(as_text=False)
+    raw = data if isinstance(data, bytes) else data.encode()
+    if not raw.strip():
+        if optional:
+            raw = b"{}"
+        else:
+            raise ApiError(400, "invalid_json", "request body is empty; a JSON object is required")
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as error:
+        raise from_validation(error) from None
+    except msgspec.DecodeError as error:
+        raise ApiError(400, "invalid_json", f"malformed JSON: {error}") from None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    if isinstance(body, dict):
+        body.setdefault("request_id", g.request_id)
+    return Response(_encoder.encode(body), status=status, content_type="application/json")
+
+

@@ -1,0 +1,92 @@
+"""The composition root: one ``trio.run`` holding the store, the engine and HTTP.
+
+Layout (stack-notes.md section 2, recommended): ``trio.run(main)`` ->
+``open_postgres_store`` (trio-asyncio loop, pool, group-commit writer) ->
+supervisor of org actors + directory follower -> ``hypercorn.trio.serve``.
+SIGTERM/SIGINT shut it down in that order, reverse of start-up.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from engine import Directory, TrioClock, open_org_supervisor
+from eventstore import open_postgres_store, start_embedded
+from web.app import Services, create_app
+from web.config import Config
+
+__all__ = ["database_url", "open_services", "run_server"]
+
+log = structlog.get_logger("pulsar.server")
+
+
+@asynccontextmanager
+async def database_url(config: Config) -> AsyncIterator[str]:
+    """``DATABASE_URL``, or an embedded PostgreSQL under the data dir (stopped on exit)."""
+    if config.database_url:
+        yield config.database_url
+        return
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    server = await trio.to_thread.run_sync(start_embedded, config.data_dir / "postgres")
+    log.info("embedded_postgres_started", data_dir=str(config.data_dir / "postgres"))
+    try:
+        yield server.dsn
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(server.stop)
+        log.info("embedded_postgres_stopped")
+
+
+@asynccontextmanager
+async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
+    """Store, clock, directory (caught up) and supervisor (timers started)."""
+    async with open_postgres_store(dsn) as store:
+        clock = TrioClock(follow_wall_clock=not config.test_mode)
+        directory = Directory()
+        await directory.catch_up(store)
+        options: dict[str, Any] = {
+            "mailbox_size": config.mailbox_size, "snapshot_every": config.snapshot_every,
+        }
+        async with open_org_supervisor(store, clock, **options) as supervisor, \
+                trio.open_nursery() as nursery:
+            # Start every known org so timers (snooze expiry) fire after a restart.
+            await supervisor.start_all(list(directory.orgs))
+            nursery.start_soon(directory.follow, store)
+            try:
+                yield Services(config=config, store=store, clock=clock,
+                               supervisor=supervisor, directory=directory)
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+async def run_server(config: Config) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down cleanly."""
+    async with database_url(config) as dsn, open_services(config, dsn) as services:
+        app = create_app(services)
+        hconfig = HypercornConfig()
+        hconfig.bind = [f"{config.host}:{config.port}"]
+        hconfig.accesslog = None
+        hconfig.graceful_timeout = 5
+        shutdown = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_wait_for_signal, shutdown)
+            log.info("serving", host=config.host, port=config.port, test_mode=config.test_mode)
+            await hypercorn_serve(app, hconfig, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            nursery.cancel_scope.cancel()
+    log.info("stopped")
+
+
+async def _wait_for_signal(shutdown: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("shutdown_requested", signal=signal.Signals(signum).name)
+            shutdown.set()
+            return
