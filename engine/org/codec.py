@@ -22,8 +22,8 @@ from eventstore import Envelope, NewEvent
 __all__ = ["decode_events", "decode_meta", "decode_state", "encode_event", "encode_state"]
 
 _encoder = msgspec.json.Encoder()
-_event_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)  # type: ignore[arg-type]
-_events_decoder: msgspec.json.Decoder[list[Event]] = msgspec.json.Decoder(list[Event])  # type: ignore[valid-type]
+_event_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
+_events_decoder: msgspec.json.Decoder[list[Event]] = msgspec.json.Decoder(list[Event])
 _meta_decoder = msgspec.json.Decoder(EventMeta)
 _state_decoder = msgspec.msgpack.Decoder(OrgState)
 _state_encoder = msgspec.msgpack.Encoder()

@@ -93,11 +93,11 @@ def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcom
         return Outcome(result="updated" if events else "noop", key_id=key_id)
     alert_id = getattr(command, "alert_id", None)
     alert = state.alerts.alerts.get(alert_id) if alert_id else None
-    if events and type(events[0]).__name__ == "AlertDeduplicated":
-        alert_id = alerts.subject_of(events[0])
+    if events and isinstance(events[0], alerts.AlertDeduplicated):
+        alert_id = events[0].alert_id
         alert = state.alerts.alerts.get(alert_id) if alert_id else None
         result = "deduplicated"
-    elif events and type(events[0]).__name__ == "AlertCreated":
+    elif events and isinstance(events[0], alerts.AlertCreated):
         result = "created"
     else:
         result = "updated" if events else "noop"

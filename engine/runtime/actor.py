@@ -173,7 +173,9 @@ class OrgActor:
         for i, command in enumerate(commands):
             item_ctx = ctx
             if ctx.idempotency_key is not None:
-                item_ctx = msgspec.structs.replace(ctx, idempotency_key=f"{ctx.idempotency_key}#{i}")
+                item_ctx = msgspec.structs.replace(
+                    ctx, idempotency_key=f"{ctx.idempotency_key}#{i}"
+                )
             reply = _Reply()
             self._send.send_nowait((command, item_ctx, reply))
             replies.append(reply)
@@ -282,8 +284,8 @@ class OrgActor:
         self._clean.set()
         self._clean = trio.Event()
         self._last_batch, self._batches = len(batch), self._batches + 1
-        for reply, outcome, error in results:
-            reply.set(outcome, error)
+        for reply, answer, failure in results:
+            reply.set(answer, failure)
         if new_events:
             await self._after_commit(expected, new_events)
 
@@ -300,19 +302,30 @@ class OrgActor:
             for reply, _, _ in results:
                 reply.set(None, Unavailable("not_committed", "the write was not committed; retry"))
             self._clean.set()
-            log.error("append_failed", org_id=self.org_id, error=repr(error), events=len(new_events))
+            log.error(
+                "append_failed", org_id=self.org_id, error=repr(error), events=len(new_events)
+            )
             raise
         log.debug(
-            "batch_committed", org_id=self.org_id, commands=len(results), events=len(new_events),
-            version=self.state.version, append_ms=round((trio.current_time() - t0) * 1000, 2),
+            "batch_committed",
+            org_id=self.org_id,
+            commands=len(results),
+            events=len(new_events),
+            version=self.state.version,
+            append_ms=round((trio.current_time() - t0) * 1000, 2),
         )
 
     async def _after_commit(self, expected: int, new_events: list[NewEvent]) -> None:
         if self._listeners:
             envelopes = [
                 Envelope(
-                    position=0, org_id=self.org_id, version=expected + i + 1, type=e.type,
-                    data=e.data, metadata=e.metadata, subject=e.subject,
+                    position=0,
+                    org_id=self.org_id,
+                    version=expected + i + 1,
+                    type=e.type,
+                    data=e.data,
+                    metadata=e.metadata,
+                    subject=e.subject,
                     recorded_at=self._clock.now(),
                 )
                 for i, e in enumerate(new_events)
@@ -328,8 +341,12 @@ class OrgActor:
         data = encode_state(self.state)
         version = self.state.version
         await self._store.save_snapshot(
-            Snapshot(org_id=self.org_id, version=version,
-                     schema_version=SNAPSHOT_SCHEMA_VERSION, data=data)
+            Snapshot(
+                org_id=self.org_id,
+                version=version,
+                schema_version=SNAPSHOT_SCHEMA_VERSION,
+                data=data,
+            )
         )
         self._snapshot_version = version
         log.info("snapshot_written", org_id=self.org_id, version=version, bytes=len(data))

@@ -59,15 +59,27 @@ async def verify_replay(store: EventStore) -> list[ReplayReport]:
         async for chunk in store.iter_stream(org_id):  # type: ignore[attr-defined]
             for expected, envelope in enumerate(chunk, start=count + 1):
                 if envelope.version != expected:
-                    reports.append(ReplayReport(org_id=org_id, version=envelope.version,
-                                                events=count, ok=False, problem="version gap"))
+                    reports.append(
+                        ReplayReport(
+                            org_id=org_id,
+                            version=envelope.version,
+                            events=count,
+                            ok=False,
+                            problem="version gap",
+                        )
+                    )
                     break
             count += len(chunk)
             fold(full, decode_events(chunk))
         live = await load_state(store, org_id)
         same = encode_state(full) == encode_state(live)
-        reports.append(ReplayReport(
-            org_id=org_id, version=full.version, events=count, ok=same,
-            problem="" if same else "state from snapshot + tail differs from full replay",
-        ))
+        reports.append(
+            ReplayReport(
+                org_id=org_id,
+                version=full.version,
+                events=count,
+                ok=same,
+                problem="" if same else "state from snapshot + tail differs from full replay",
+            )
+        )
     return reports

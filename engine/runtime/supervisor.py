@@ -58,8 +58,9 @@ class OrgSupervisor:
             await starting.wait()
         self._starting[org_id] = done = trio.Event()
         try:
-            actor = OrgActor(org_id, self.store, self.clock, listeners=self.listeners,
-                             **self._options)
+            actor = OrgActor(
+                org_id, self.store, self.clock, listeners=self.listeners, **self._options
+            )
             try:
                 await self._nursery.start(self._run, actor)
             except EventStoreError as error:

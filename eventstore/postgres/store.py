@@ -37,8 +37,9 @@ from eventstore.postgres.writer import Request, Writer, WriterStatistics
 __all__ = ["PostgresEventStore", "open_postgres_store"]
 
 _COLS = "position, org_id, version, type, data, metadata, subject, recorded_at"
-_STREAM = f"""SELECT {_COLS} FROM events WHERE org_id = $1 AND version > $2
-ORDER BY version LIMIT $3"""
+# org_id is known to the caller: not selected (saves a uuid decode per row on replay).
+_STREAM = """SELECT position, version, type, data, metadata, subject, recorded_at
+FROM events WHERE org_id = $1 AND version > $2 ORDER BY version LIMIT $3"""
 _SUBJECT = f"""SELECT {_COLS} FROM events WHERE org_id = $1 AND subject = $2
 ORDER BY version"""
 _ALL = f"SELECT {_COLS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
@@ -76,20 +77,35 @@ def _envelopes(rows: list[asyncpg.Record]) -> list[Envelope]:
     ]
 
 
+def _stream_envelopes(org_id: str, rows: list[asyncpg.Record]) -> list[Envelope]:
+    return [
+        Envelope(
+            position=r[0],
+            org_id=org_id,
+            version=r[1],
+            type=r[2],
+            data=r[3],
+            metadata=r[4],
+            subject=r[5],
+            recorded_at=r[6],
+        )
+        for r in rows
+    ]
+
+
 async def _fetch_stream(
     pool: asyncpg.Pool, org_id: str, after: int, limit: int | None, chunk: int
 ) -> list[Envelope]:
     """asyncio side: the whole (or ``limit``) stream in chunks, one bridge hop."""
     out: list[Envelope] = []
     async with pool.acquire() as conn:
-        stmt = await conn.prepare(_STREAM)
         while limit is None or len(out) < limit:
             want = chunk if limit is None else min(chunk, limit - len(out))
-            rows = await stmt.fetch(org_id, after, want)
-            out.extend(_envelopes(rows))
+            rows = await conn.fetch(_STREAM, org_id, after, want)
+            out.extend(_stream_envelopes(org_id, rows))
             if len(rows) < want:
                 break
-            after = rows[-1][2]
+            after = rows[-1][1]
     return out
 
 

@@ -42,16 +42,16 @@ def ev(n: int, *, subject: str | None = None, type_: str = "Thing") -> NewEvent:
 async def test_append_returns_versions_one_to_n() -> None:
     """Sanity check of the fixture-free path: the memory store numbers from 1."""
     store = MemoryEventStore()
-    assert [1, 2, 3] == await store.append(new_org(), 0, [ev(1), ev(2), ev(3)])
+    assert await store.append(new_org(), 0, [ev(1), ev(2), ev(3)]) == [1, 2, 3]
 
 
 async def test_append_assigns_gapless_versions(store: EventStore) -> None:
     """I6: versions start at 1 and continue gaplessly across appends."""
     org = new_org()
-    assert [1, 2, 3] == await store.append(org, 0, [ev(1), ev(2), ev(3)])
-    assert [4] == await store.append(org, 3, [ev(4)])
-    assert [1, 2, 3, 4] == [e.version for e in await store.read_stream(org)]
-    assert [b'{"n":1}', b'{"n":4}'] == [e.data for e in await store.read_stream(org)][::3]
+    assert await store.append(org, 0, [ev(1), ev(2), ev(3)]) == [1, 2, 3]
+    assert await store.append(org, 3, [ev(4)]) == [4]
+    assert [e.version for e in await store.read_stream(org)] == [1, 2, 3, 4]
+    assert [e.data for e in await store.read_stream(org)][::3] == [b'{"n":1}', b'{"n":4}']
 
 
 @pytest.mark.parametrize("expected", [0, 1, 3])
@@ -70,8 +70,8 @@ async def test_conflicting_append_writes_nothing(store: EventStore) -> None:
     await store.append(org, 0, [ev(1)])
     with pytest.raises(AppendConflict):
         await store.append(org, 0, [ev(2), ev(3), ev(4)])
-    assert 1 == await store.stream_version(org)
-    assert [b'{"n":1}'] == [e.data for e in await store.read_all(limit=100) if e.org_id == org]
+    assert await store.stream_version(org) == 1
+    assert [e.data for e in await store.read_all(limit=100) if e.org_id == org] == [b'{"n":1}']
 
 
 async def test_new_org_must_expect_zero(store: EventStore) -> None:
@@ -82,10 +82,10 @@ async def test_new_org_must_expect_zero(store: EventStore) -> None:
 
 async def test_empty_append_checks_version_and_writes_nothing(store: EventStore) -> None:
     org = new_org()
-    assert [] == await store.append(org, 0, [])
+    assert await store.append(org, 0, []) == []
     with pytest.raises(AppendConflict):
         await store.append(org, 5, [])
-    assert 0 == await store.stream_version(org)
+    assert await store.stream_version(org) == 0
 
 
 async def test_invalid_org_id_is_rejected(store: EventStore) -> None:
@@ -107,7 +107,7 @@ async def test_concurrent_appenders_keep_versions_gapless(store: EventStore) -> 
     for org in orgs:
         assert list(range(1, 21)) == [e.version for e in await store.read_stream(org)]
     everything = await store.read_all(limit=10_000)
-    assert 800 == len(everything)
+    assert len(everything) == 800
     positions = [e.position for e in everything]
     assert sorted(set(positions)) == positions
 
@@ -127,18 +127,18 @@ async def test_racing_appends_to_one_org_one_wins(store: EventStore) -> None:
     async with trio.open_nursery() as nursery:
         for i in range(20):
             nursery.start_soon(racer, i)
-    assert (1, 19) == (outcomes.count("ok"), outcomes.count("conflict"))
-    assert 1 == await store.stream_version(org)
+    assert (outcomes.count("ok"), outcomes.count("conflict")) == (1, 19)
+    assert await store.stream_version(org) == 1
 
 
 async def test_read_stream_after_version_and_limit(store: EventStore) -> None:
     org, other = new_org(), new_org()
     await store.append(org, 0, [ev(i) for i in range(1, 8)])
     await store.append(other, 0, [ev(99)])
-    assert [4, 5, 6, 7] == [e.version for e in await store.read_stream(org, after_version=3)]
-    assert [2, 3] == [e.version for e in await store.read_stream(org, after_version=1, limit=2)]
-    assert [] == await store.read_stream(org, after_version=7)
-    assert [] == await store.read_stream(new_org())
+    assert [e.version for e in await store.read_stream(org, after_version=3)] == [4, 5, 6, 7]
+    assert [e.version for e in await store.read_stream(org, after_version=1, limit=2)] == [2, 3]
+    assert await store.read_stream(org, after_version=7) == []
+    assert await store.read_stream(new_org()) == []
     assert {org} == {e.org_id for e in await store.read_stream(org)}
 
 
@@ -146,7 +146,7 @@ async def test_iter_stream_yields_chunks(store: EventStore) -> None:
     org = new_org()
     await store.append(org, 0, [ev(i) for i in range(25)])
     chunks = [c async for c in store.iter_stream(org, 2, chunk=10)]  # type: ignore[attr-defined]
-    assert [10, 10, 3] == [len(c) for c in chunks]
+    assert [len(c) for c in chunks] == [10, 10, 3]
     assert list(range(3, 26)) == [e.version for c in chunks for e in c]
 
 
@@ -155,8 +155,8 @@ async def test_read_subject(store: EventStore) -> None:
     await store.append(org, 0, [ev(1, subject="a"), ev(2, subject="b"), ev(3)])
     await store.append(org, 3, [ev(4, subject="a")])
     await store.append(other, 0, [ev(5, subject="a")])
-    assert [1, 4] == [e.version for e in await store.read_subject(org, "a")]
-    assert [] == await store.read_subject(org, "c")
+    assert [e.version for e in await store.read_subject(org, "a")] == [1, 4]
+    assert await store.read_subject(org, "c") == []
 
 
 async def test_envelope_round_trips_fields(store: EventStore) -> None:
@@ -186,7 +186,7 @@ async def test_read_all_orders_and_pages(store: EventStore) -> None:
         assert len(page) <= 5
         seen.extend(page)
         after = page[-1].position
-    assert 24 == len(seen)
+    assert len(seen) == 24
     assert sorted(e.position for e in seen) == [e.position for e in seen]
     assert len({e.position for e in seen}) == 24
     per_org = {org: [e.version for e in seen if e.org_id == org] for org in orgs}
@@ -194,15 +194,15 @@ async def test_read_all_orders_and_pages(store: EventStore) -> None:
 
 
 async def test_stream_version_and_list_orgs(store: EventStore) -> None:
-    assert [] == await store.list_orgs()
+    assert await store.list_orgs() == []
     a, b = new_org(), new_org()
     await store.append(a, 0, [ev(1), ev(2)])
     await store.append(b, 0, [ev(1)])
-    assert (2, 1, 0) == (
+    assert (
         await store.stream_version(a),
         await store.stream_version(b),
         await store.stream_version(new_org()),
-    )
+    ) == (2, 1, 0)
     assert sorted([a, b]) == await store.list_orgs()
 
 
@@ -216,7 +216,7 @@ async def test_snapshots_save_load_replace(store: EventStore) -> None:
     await store.save_snapshot(Snapshot(org_id=org, version=7, schema_version=1, data=b"s7"))
     loaded = await store.load_snapshot(org, 1)
     assert loaded is not None
-    assert (7, b"s7") == (loaded.version, loaded.data)
+    assert (loaded.version, loaded.data) == (7, b"s7")
 
 
 async def test_snapshot_never_goes_back_in_version(store: EventStore) -> None:
@@ -225,7 +225,7 @@ async def test_snapshot_never_goes_back_in_version(store: EventStore) -> None:
     await store.save_snapshot(Snapshot(org_id=org, version=3, schema_version=1, data=b"s3"))
     loaded = await store.load_snapshot(org, 1)
     assert loaded is not None
-    assert 7 == loaded.version
+    assert loaded.version == 7
 
 
 async def test_snapshot_schema_mismatch_returns_none(store: EventStore) -> None:
@@ -235,5 +235,5 @@ async def test_snapshot_schema_mismatch_returns_none(store: EventStore) -> None:
     await store.save_snapshot(Snapshot(org_id=org, version=2, schema_version=2, data=b"v2"))
     loaded = await store.load_snapshot(org, 2)
     assert loaded is not None
-    assert (2, b"v2") == (loaded.version, loaded.data)
+    assert (loaded.version, loaded.data) == (2, b"v2")
     assert await store.load_snapshot(org, 1) is None

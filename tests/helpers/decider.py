@@ -21,7 +21,7 @@ import pytest
 from engine.alerts import AlertCommand, AlertEvent, AlertsState, decide, evolve, initial_state
 from engine.errors import Rejected
 
-__all__ = ["NOW", "AggregateCase", "Decider", "Outcome", "given"]
+__all__ = ["ALERTS", "NOW", "AggregateCase", "Decider", "Outcome", "given"]
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 

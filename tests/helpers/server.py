@@ -32,12 +32,16 @@ def _env(dsn: str | None, extra: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-async def pulsar(*args: str, dsn: str | None, env: dict[str, str] | None = None,
-                 check: bool = True) -> subprocess.CompletedProcess[bytes]:
+async def pulsar(
+    *args: str, dsn: str | None, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m web ARGS`` to completion."""
     return await trio.run_process(
-        [sys.executable, "-m", "web", *args], env=_env(dsn, env), capture_stdout=True,
-        capture_stderr=True, check=check,
+        [sys.executable, "-m", "web", *args],
+        env=_env(dsn, env),
+        capture_stdout=True,
+        capture_stderr=True,
+        check=check,
     )
 
 
@@ -57,17 +61,20 @@ class ServerProcess:
 
 
 @asynccontextmanager
-async def run_server(dsn: str | None, *, env: dict[str, str] | None = None,
-                     timeout: float = 30.0) -> AsyncIterator[ServerProcess]:
+async def run_server(
+    dsn: str | None, *, env: dict[str, str] | None = None, startup_seconds: float = 30.0
+) -> AsyncIterator[ServerProcess]:
     """Start ``pulsar serve`` on a free port; wait for /healthz; SIGTERM it on exit."""
     port = free_port()
     process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "web", "serve", "--port", str(port)], env=_env(dsn, env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "web", "serve", "--port", str(port)],
+        env=_env(dsn, env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     server = ServerProcess(process, f"http://127.0.0.1:{port}")
     try:
-        await _wait_healthy(server, timeout)
+        await _wait_healthy(server, startup_seconds)
         yield server
     finally:
         with trio.CancelScope(shield=True):
@@ -80,8 +87,8 @@ async def run_server(dsn: str | None, *, env: dict[str, str] | None = None,
                     await process.wait()
 
 
-async def _wait_healthy(server: ServerProcess, timeout: float) -> None:
-    with trio.fail_after(timeout):
+async def _wait_healthy(server: ServerProcess, startup_seconds: float) -> None:
+    with trio.fail_after(startup_seconds):
         async with httpx.AsyncClient() as client:
             while True:
                 if server.process.returncode is not None:

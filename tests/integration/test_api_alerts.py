@@ -20,71 +20,90 @@ async def api() -> AsyncIterator[Harness]:
 
 async def create(api: Harness, **body: object) -> dict:
     response = await api.post("/api/v1/alerts", json={"message": "disk full", **body})
-    assert 202 == response.status_code, await response.get_data()
+    assert response.status_code == 202, await response.get_data()
     return await response.get_json()
 
 
 async def test_create_then_get_by_id_tiny_and_alias(api: Harness) -> None:
     """A created alert is readable by id, tiny id and alias with Opsgenie field names."""
     created = await create(api, alias="db-1", priority="P1", tags=["a", "b"], details={"k": "v"})
-    assert "created" == created["result"]
-    for ident, kind in ((created["alert_id"], "id"), (created["tiny_id"], "tiny"), ("db-1", "alias")):
+    assert created["result"] == "created"
+    for ident, kind in (
+        (created["alert_id"], "id"),
+        (created["tiny_id"], "tiny"),
+        ("db-1", "alias"),
+    ):
         response = await api.get(f"/api/v1/alerts/{ident}?identifierType={kind}")
-        assert 200 == response.status_code
+        assert response.status_code == 200
         data = (await response.get_json())["data"]
         assert created["alert_id"] == data["id"]
-    assert "P1" == data["priority"]
-    assert ["a", "b"] == data["tags"]
-    assert {"k": "v"} == data["details"]
-    assert "open" == data["status"]
+    assert data["priority"] == "P1"
+    assert data["tags"] == ["a", "b"]
+    assert data["details"] == {"k": "v"}
+    assert data["status"] == "open"
 
 
 async def test_same_alias_deduplicates_and_counts(api: Harness) -> None:
     """A second create with an open alert's alias raises its count instead of a new alert."""
     first = await create(api, alias="x")
     second = await create(api, alias="x")
-    assert "deduplicated" == second["result"]
+    assert second["result"] == "deduplicated"
     assert first["alert_id"] == second["alert_id"]
-    assert 2 == second["count"]
+    assert second["count"] == 2
 
 
 async def test_lifecycle_actions_and_history(api: Harness) -> None:
     """Ack, note, tags, priority and close change the alert; history lists each event."""
     alert_id = (await create(api))["alert_id"]
     base = f"/api/v1/alerts/{alert_id}"
-    assert 200 == (await api.post(f"{base}/acknowledge", json={"user": "bob"})).status_code
-    assert 200 == (await api.post(f"{base}/notes", json={"note": "looking"})).status_code
-    assert 200 == (await api.post(f"{base}/tags", json={"tags": ["t1"]})).status_code
-    response = await api.client.put(f"{base}/priority", json={"priority": "P2"},
-                                    headers=api.org.headers)
-    assert 200 == response.status_code
+    assert (await api.post(f"{base}/acknowledge", json={"user": "bob"})).status_code == 200
+    assert (await api.post(f"{base}/notes", json={"note": "looking"})).status_code == 200
+    assert (await api.post(f"{base}/tags", json={"tags": ["t1"]})).status_code == 200
+    response = await api.client.put(
+        f"{base}/priority", json={"priority": "P2"}, headers=api.org.headers
+    )
+    assert response.status_code == 200
     response = await api.post(f"{base}/close", json={"user": "bob", "note": "fixed"})
     data = (await response.get_json())["data"]
-    assert ("closed", True, "P2", ["t1"]) == (
-        data["status"], data["acknowledged"], data["priority"], data["tags"])
-    assert "bob" == data["report"]["closedBy"]
+    assert (
+        data["status"],
+        data["acknowledged"],
+        data["priority"],
+        data["tags"],
+    ) == ("closed", True, "P2", ["t1"])
+    assert data["report"]["closedBy"] == "bob"
     history = (await (await api.get(f"{base}/history")).get_json())["data"]
     types = [h["type"] for h in history]
-    assert ["AlertCreated", "AlertAcknowledged", "AlertNoteAdded", "AlertTagsAdded",
-            "AlertPriorityUpdated", "AlertClosed", "AlertNoteAdded"] == types
-    assert all("api_key" == h["actor"]["kind"] for h in history)
+    assert types == [
+        "AlertCreated",
+        "AlertAcknowledged",
+        "AlertNoteAdded",
+        "AlertTagsAdded",
+        "AlertPriorityUpdated",
+        "AlertClosed",
+        "AlertNoteAdded",
+    ]
+    assert all(h["actor"]["kind"] == "api_key" for h in history)
 
 
 async def test_another_orgs_alert_is_404_everywhere(api: Harness) -> None:
     """Org B cannot read, act on, or see the history of org A's alert: always 404."""
     alert_id = (await create(api, alias="secret"))["alert_id"]
     other = await api.new_org()
-    for path in (f"/api/v1/alerts/{alert_id}", f"/api/v1/alerts/{alert_id}/history",
-                 "/api/v1/alerts/secret?identifierType=alias"):
+    for path in (
+        f"/api/v1/alerts/{alert_id}",
+        f"/api/v1/alerts/{alert_id}/history",
+        "/api/v1/alerts/secret?identifierType=alias",
+    ):
         response = await api.get(path, org=other)
-        assert 404 == response.status_code
+        assert response.status_code == 404
         assert "disk full" not in (await response.get_data(as_text=True))
     response = await api.post(f"/api/v1/alerts/{alert_id}/close", json={}, org=other)
-    assert 404 == response.status_code
+    assert response.status_code == 404
     listed = await (await api.get("/api/v1/alerts", org=other)).get_json()
-    assert [] == listed["data"]
+    assert listed["data"] == []
     still = (await (await api.get(f"/api/v1/alerts/{alert_id}")).get_json())["data"]
-    assert "open" == still["status"]
+    assert still["status"] == "open"
 
 
 @pytest.mark.parametrize(
@@ -106,8 +125,8 @@ async def test_bad_create_bodies_are_clear_4xx(
     """Malformed JSON is 400, wrong types and values 422 naming the field; nothing is written."""
     version = await api.services.store.stream_version(api.org.org_id)
     response = await api.client.post(
-        "/api/v1/alerts", data=body,
-        headers={**api.org.headers, "Content-Type": "application/json"})
+        "/api/v1/alerts", data=body, headers={**api.org.headers, "Content-Type": "application/json"}
+    )
     payload = await response.get_json()
     assert status == response.status_code
     assert code == payload["code"]
@@ -120,30 +139,31 @@ async def test_bad_create_bodies_are_clear_4xx(
 async def test_unknown_fields_are_ignored(api: Harness) -> None:
     """Fields Pulsar does not know are ignored, as Opsgenie clients expect."""
     created = await create(api, somethingNew={"x": 1})
-    assert "created" == created["result"]
+    assert created["result"] == "created"
 
 
 async def test_body_over_limit_is_413(api: Harness) -> None:
     """A body over PULSAR_MAX_BODY_BYTES (256 KiB) is refused with 413 in the error shape."""
     response = await api.post("/api/v1/alerts", json={"message": "m", "description": "x" * 300_000})
-    assert 413 == response.status_code
-    assert "payload_too_large" == (await response.get_json())["code"]
+    assert response.status_code == 413
+    assert (await response.get_json())["code"] == "payload_too_large"
 
 
 async def test_missing_or_wrong_key_is_401(api: Harness) -> None:
     """No key or an unknown key is 401 in the error shape."""
     response = await api.client.post("/api/v1/alerts", json={"message": "m"})
-    assert 401 == response.status_code
+    assert response.status_code == 401
     response = await api.client.get("/api/v1/alerts", headers={"Authorization": "GenieKey nope"})
-    assert 401 == response.status_code
-    assert "unauthorized" == (await response.get_json())["code"]
+    assert response.status_code == 401
+    assert (await response.get_json())["code"] == "unauthorized"
 
 
 async def test_bearer_scheme_is_accepted(api: Harness) -> None:
     """``Authorization: Bearer <key>`` works like GenieKey."""
     response = await api.client.get(
-        "/api/v1/alerts", headers={"Authorization": f"Bearer {api.org.api_key}"})
-    assert 200 == response.status_code
+        "/api/v1/alerts", headers={"Authorization": f"Bearer {api.org.api_key}"}
+    )
+    assert response.status_code == 200
 
 
 async def test_idempotency_key_replays_original_result(api: Harness) -> None:
@@ -155,67 +175,78 @@ async def test_idempotency_key_replays_original_result(api: Harness) -> None:
     assert (await first.get_json())["alert_id"] == (await second.get_json())["alert_id"]
     assert version == await api.services.store.stream_version(api.org.org_id)
     third = await api.post("/api/v1/alerts", json={"message": "other"}, headers=headers)
-    assert 409 == third.status_code
-    assert "idempotency_key_reused" == (await third.get_json())["code"]
+    assert third.status_code == 409
+    assert (await third.get_json())["code"] == "idempotency_key_reused"
 
 
 async def test_invalid_transitions_are_4xx_idempotent_ones_are_not(api: Harness) -> None:
     """Acking twice is fine (Opsgenie); acting on a closed alert is 409; unknown alert 404."""
     alert_id = (await create(api))["alert_id"]
     base = f"/api/v1/alerts/{alert_id}"
-    assert 200 == (await api.post(f"{base}/acknowledge", json={})).status_code
-    assert 200 == (await api.post(f"{base}/acknowledge", json={})).status_code
-    assert 200 == (await api.post(f"{base}/close", json={})).status_code
+    assert (await api.post(f"{base}/acknowledge", json={})).status_code == 200
+    assert (await api.post(f"{base}/acknowledge", json={})).status_code == 200
+    assert (await api.post(f"{base}/close", json={})).status_code == 200
     response = await api.post(f"{base}/snooze", json={"endTime": "2999-01-01T00:00:00Z"})
-    assert 409 == response.status_code
-    assert "alert_closed" == (await response.get_json())["code"]
+    assert response.status_code == 409
+    assert (await response.get_json())["code"] == "alert_closed"
     response = await api.post("/api/v1/alerts/nope/acknowledge", json={})
-    assert 404 == response.status_code
+    assert response.status_code == 404
     response = await api.post(f"{base}/snooze", json={"endTime": "soon"})
-    assert 422 == response.status_code
-    assert "endTime" == (await response.get_json())["field"]
+    assert response.status_code == 422
+    assert (await response.get_json())["field"] == "endTime"
 
 
 async def test_list_filters_sort_and_cursor_pagination(api: Harness) -> None:
     """The list filters by status/priority/tag/text and pages by cursor without repeats."""
-    ids = [(await create(api, message=f"m{i}", priority="P1" if i % 2 else "P3",
-                         tags=["even"] if i % 2 == 0 else []))["alert_id"] for i in range(7)]
+    ids = [
+        (
+            await create(
+                api,
+                message=f"m{i}",
+                priority="P1" if i % 2 else "P3",
+                tags=["even"] if i % 2 == 0 else [],
+            )
+        )["alert_id"]
+        for i in range(7)
+    ]
     page = await (await api.get("/api/v1/alerts?limit=3&sort=tinyId&order=asc")).get_json()
     seen = [a["id"] for a in page["data"]]
     while page["next_cursor"]:
-        page = await (await api.get(
-            f"/api/v1/alerts?limit=3&sort=tinyId&order=asc&cursor={page['next_cursor']}"
-        )).get_json()
+        page = await (
+            await api.get(
+                f"/api/v1/alerts?limit=3&sort=tinyId&order=asc&cursor={page['next_cursor']}"
+            )
+        ).get_json()
         seen += [a["id"] for a in page["data"]]
     assert ids == seen
     p1 = await (await api.get("/api/v1/alerts?priority=P1")).get_json()
-    assert 3 == len(p1["data"])
+    assert len(p1["data"]) == 3
     tagged = await (await api.get("/api/v1/alerts?tag=even")).get_json()
-    assert 4 == len(tagged["data"])
+    assert len(tagged["data"]) == 4
     text = await (await api.get("/api/v1/alerts?query=M6")).get_json()
-    assert ["m6"] == [a["message"] for a in text["data"]]
+    assert [a["message"] for a in text["data"]] == ["m6"]
     bad = await api.get("/api/v1/alerts?limit=abc")
-    assert 422 == bad.status_code
+    assert bad.status_code == 422
 
 
 async def test_batch_create_is_one_request_many_alerts(api: Harness) -> None:
     """POST /alerts/batch creates each alert and reports per-item results in order."""
     body = [{"message": f"b{i}", "alias": f"a{i % 3}"} for i in range(10)] + [{"message": ""}]
     response = await api.post("/api/v1/alerts/batch", json=body)
-    assert 202 == response.status_code
+    assert response.status_code == 202
     results = (await response.get_json())["results"]
-    assert ["created"] * 3 + ["deduplicated"] * 7 + ["rejected"] == [r["result"] for r in results]
-    assert "message" == results[-1]["field"]
+    assert [r["result"] for r in results] == ["created"] * 3 + ["deduplicated"] * 7 + ["rejected"]
+    assert results[-1]["field"] == "message"
     listed = await (await api.get("/api/v1/alerts?limit=100")).get_json()
-    assert 3 == len(listed["data"])
+    assert len(listed["data"]) == 3
 
 
 async def test_delete_then_404(api: Harness) -> None:
     """A deleted alert is gone: GET answers 404."""
     alert_id = (await create(api))["alert_id"]
     response = await api.client.delete(f"/api/v1/alerts/{alert_id}", headers=api.org.headers)
-    assert 200 == response.status_code
-    assert 404 == (await api.get(f"/api/v1/alerts/{alert_id}")).status_code
+    assert response.status_code == 200
+    assert (await api.get(f"/api/v1/alerts/{alert_id}")).status_code == 404
 
 
 async def test_remove_tags_and_details_by_query(api: Harness) -> None:
@@ -223,14 +254,14 @@ async def test_remove_tags_and_details_by_query(api: Harness) -> None:
     alert_id = (await create(api, tags=["a", "b", "c"], details={"k": "v", "j": "w"}))["alert_id"]
     base = f"/api/v1/alerts/{alert_id}"
     response = await api.client.delete(f"{base}/tags?tags=a,b", headers=api.org.headers)
-    assert ["c"] == (await response.get_json())["data"]["tags"]
+    assert (await response.get_json())["data"]["tags"] == ["c"]
     response = await api.client.delete(f"{base}/details?keys=k", headers=api.org.headers)
-    assert {"j": "w"} == (await response.get_json())["data"]["details"]
+    assert (await response.get_json())["data"]["details"] == {"j": "w"}
     response = await api.client.delete(f"{base}/tags", headers=api.org.headers)
-    assert 422 == response.status_code
+    assert response.status_code == 422
 
 
 async def test_health_and_ready(api: Harness) -> None:
     """/healthz and /readyz answer 200 with a database."""
-    assert 200 == (await api.client.get("/healthz")).status_code
-    assert 200 == (await api.client.get("/readyz")).status_code
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert (await api.client.get("/readyz")).status_code == 200

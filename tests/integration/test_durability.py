@@ -34,8 +34,9 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_alert() -> None:
                         alias = f"a{(worker * 7 + i) % ALIASES}"
                         in_flight[alias] += 1
                         try:
-                            response = await client.post("/api/v1/alerts", json={
-                                "message": f"load {alias}", "alias": alias})
+                            response = await client.post(
+                                "/api/v1/alerts", json={"message": f"load {alias}", "alias": alias}
+                            )
                         except httpx.TransportError:
                             return  # the server died with this request unanswered
                         in_flight[alias] -= 1
@@ -50,13 +51,16 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_alert() -> None:
                 server.kill()
         assert sum(acked.values()) > 50, "the load generator barely ran"
 
-        async with run_server(dsn) as server, httpx.AsyncClient(
-                base_url=server.base_url, headers=headers) as client:
+        async with (
+            run_server(dsn) as server,
+            httpx.AsyncClient(base_url=server.base_url, headers=headers) as client,
+        ):
             counts = {}
             for alias in acked:
-                response = await client.get(f"/api/v1/alerts/{alias}",
-                                            params={"identifierType": "alias"})
-                assert 200 == response.status_code
+                response = await client.get(
+                    f"/api/v1/alerts/{alias}", params={"identifierType": "alias"}
+                )
+                assert response.status_code == 200
                 data = response.json()["data"]
                 counts[alias] = data["count"]
                 ids.discard(data["id"])
@@ -65,7 +69,7 @@ async def test_sigkill_mid_stream_keeps_every_acknowledged_alert() -> None:
             assert n <= counts[alias] <= n + in_flight[alias], alias
 
         result = await pulsar("replay", "--verify", dsn=dsn, check=False)
-        assert 0 == result.returncode, result.stderr.decode()[-2000:]
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
 
 
 async def test_org_created_by_cli_is_accepted_by_running_server_within_a_second() -> None:
@@ -76,8 +80,9 @@ async def test_org_created_by_cli_is_accepted_by_running_server_within_a_second(
             with trio.fail_after(1.0):
                 while True:
                     response = await client.get(
-                        "/api/v1/alerts", headers={"Authorization": f"GenieKey {key}"})
+                        "/api/v1/alerts", headers={"Authorization": f"GenieKey {key}"}
+                    )
                     if response.status_code == 200:
                         break
-                    assert 401 == response.status_code
+                    assert response.status_code == 401
                     await trio.sleep(0.05)

@@ -7,17 +7,21 @@ a late commit), decisions 1 (refuse non-durable settings) and 3 (fencing).
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 import pytest
 import trio
 
 from eventstore import (
     DatabaseUnavailable,
+    EmbeddedPostgres,
     MigrationError,
     NewEvent,
     PostgresEventStore,
@@ -25,6 +29,7 @@ from eventstore import (
     migrate,
     open_db,
     open_postgres_store,
+    start_embedded,
 )
 from eventstore.postgres import MIGRATIONS_DIR
 from tests.pg import fresh_database, pg_dsn
@@ -90,15 +95,15 @@ async def test_tailer_never_skips_a_late_commit(store: PostgresEventStore, pg_ds
     tailer, stop = Tailer(store), trio.Event()
     conn, tx, early = await hold_lock_and_insert(store, pg_dsn)
     late: list[list[int]] = []
+    appended = trio.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(tailer.run, stop)
         org = new_org()
-        nursery.start_soon(lambda: _append_into(store, org, late))
+        nursery.start_soon(_append_into, store, org, late, appended)
         await trio.sleep(0.3)
-        assert ([], []) == (late, tailer.seen)  # the append waits for the lock
+        assert (late, tailer.seen) == ([], [])  # the append waits for the lock
         await store.db.run(tx.commit)
-        while not late:
-            await trio.sleep(0.01)
+        await appended.wait()
         stop.set()
     await store.db.run(conn.close)
     [committed] = await store.read_stream(org)
@@ -106,8 +111,11 @@ async def test_tailer_never_skips_a_late_commit(store: PostgresEventStore, pg_ds
     assert [early, committed.position] == tailer.seen == await all_positions(store)
 
 
-async def _append_into(store: PostgresEventStore, org: str, out: list[list[int]]) -> None:
+async def _append_into(
+    store: PostgresEventStore, org: str, out: list[list[int]], done: trio.Event
+) -> None:
     out.append(await store.append(org, 0, [ev()]))
+    done.set()
 
 
 async def test_concurrent_writers_in_two_stores_never_let_a_tailer_skip(pg_dsn: str) -> None:
@@ -130,7 +138,7 @@ async def test_concurrent_writers_in_two_stores_never_let_a_tailer_skip(pg_dsn: 
                     writers.start_soon(appender, (one, two)[i % 2])
             stop.set()
         everything = await all_positions(one)
-    assert 16 * 15 == len(everything)
+    assert len(everything) == 16 * 15
     assert everything == tailer.seen  # strictly increasing, nothing skipped
 
 
@@ -156,13 +164,13 @@ async def test_without_the_lock_a_tailer_can_skip(store: PostgresEventStore, pg_
 async def test_append_is_durable_on_return(store: PostgresEventStore, pg_dsn: str) -> None:
     """I1: once append returns, a brand-new connection sees the events."""
     org = new_org()
-    assert [1, 2] == await store.append(org, 0, [ev(1), ev(2)])
+    assert await store.append(org, 0, [ev(1), ev(2)]) == [1, 2]
     conn = await store.db.run(asyncpg.connect, pg_dsn)
     sql = "SELECT count(*) FROM events WHERE org_id = $1"
-    assert 2 == await store.db.run(conn.fetchval, sql, uuid.UUID(org))
+    assert await store.db.run(conn.fetchval, sql, uuid.UUID(org)) == 2
     await store.db.run(conn.close)
     stats = store.statistics()
-    assert (1, 2, 0) == (stats.appends_committed, stats.last_batch_size, stats.queue_depth)
+    assert (stats.appends_committed, stats.last_batch_size, stats.queue_depth) == (1, 2, 0)
 
 
 async def test_killed_writer_connection_fails_batch_then_recovers(
@@ -179,9 +187,9 @@ async def test_killed_writer_connection_fails_batch_then_recovers(
             assert await store.db.fetchval("SELECT pg_terminate_backend($1)", pid)
     await store.db.run(tx.rollback)
     await store.db.run(conn.close)
-    assert 0 == await store.stream_version(org)
-    assert [1] == await store.append(org, 0, [ev()])
-    assert 1 == store.statistics().failed_batches
+    assert await store.stream_version(org) == 0
+    assert await store.append(org, 0, [ev()]) == [1]
+    assert store.statistics().failed_batches == 1
 
 
 async def _expect_unavailable(store: PostgresEventStore, org: str) -> None:
@@ -210,8 +218,8 @@ async def test_cancelled_caller_does_not_lose_the_outcome(
         assert not finished.is_set()  # still waiting for the commit, shielded
         await store.db.run(tx.commit)
     await store.db.run(conn.close)
-    assert [[1]] == result
-    assert 1 == await store.stream_version(org)
+    assert result == [[1]]
+    assert await store.stream_version(org) == 1
 
 
 async def test_closing_the_store_flushes_queued_appends(pg_dsn: str) -> None:
@@ -221,8 +229,8 @@ async def test_closing_the_store_flushes_queued_appends(pg_dsn: str) -> None:
             nursery.start_soon(pg.append, new_org(), 0, [ev(i)])
         nursery.start_soon(pg.append, org, 0, [ev()])
     async with open_postgres_store(pg_dsn) as pg:
-        assert 51 == len(await pg.list_orgs())
-        assert 1 == await pg.stream_version(org)
+        assert len(await pg.list_orgs()) == 51
+        assert await pg.stream_version(org) == 1
 
 
 async def _run_migrations(dsn: str, directory: Path | None = None) -> list[str]:
@@ -246,7 +254,7 @@ async def test_migrations_apply_once_and_are_idempotent() -> None:
             nursery.start_soon(run)
         names = sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
         assert sorted([[], names]) == sorted(results)
-        assert [] == await _run_migrations(dsn)
+        assert await _run_migrations(dsn) == []
 
 
 async def test_edited_migration_is_detected(tmp_path: Path) -> None:
@@ -277,3 +285,55 @@ async def test_unreachable_server_is_database_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable):
         async with open_postgres_store("postgresql://postgres@127.0.0.1:1/none"):
             pytest.fail("the store must not open")  # pragma: no cover
+
+
+async def _embedded_roundtrip(dsn: str, create: bool) -> tuple[str, str, int]:
+    async with open_db(dsn) as db:
+        if create:
+            await db.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
+        return (
+            await db.fetchval("SHOW fsync"),
+            await db.fetchval("SHOW synchronous_commit"),
+            await db.fetchval("SELECT n FROM kept"),
+        )
+
+
+@pytest.mark.slow
+def test_embedded_server_start_stop_restart_reuse(tmp_path: Path) -> None:
+    """Start under a data dir, connect, stop, restart on the same data; a second start reuses."""
+    data_dir = tmp_path / "pgdata"
+    server = start_embedded(data_dir)
+    try:
+        assert trio.run(_embedded_roundtrip, server.dsn, True) == ("on", "on", 42)
+        first_pid = server.pid
+        again = EmbeddedPostgres(data_dir)
+        assert again.start() == server.dsn
+        assert again.pid == first_pid  # reused, not duplicated
+    finally:
+        server.stop()
+    assert not psutil.pid_exists(first_pid) or psutil.Process(first_pid).status() == "zombie"
+    server.stop()  # idempotent
+    with EmbeddedPostgres(data_dir) as restarted:
+        assert restarted.pid != first_pid
+        assert trio.run(_embedded_roundtrip, restarted.dsn, False) == ("on", "on", 42)
+
+
+@pytest.mark.slow
+def test_embedded_server_left_by_killed_process_is_reused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pgdata"
+    code = (
+        "import sys, time; from eventstore import start_embedded; "
+        "s = start_embedded(sys.argv[1]); print(s.pid, flush=True); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        orphan_pid = int(child.stdout.readline())
+    finally:
+        child.kill()  # SIGKILL: no cleanup runs, the server stays up
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    with EmbeddedPostgres(data_dir) as server:
+        assert server.pid == orphan_pid
+    assert not psutil.pid_exists(orphan_pid) or psutil.Process(orphan_pid).status() == "zombie"

@@ -67,11 +67,19 @@ MAX_BATCH = 1000
 
 def create_command(body: CreateAlertRequest) -> CreateAlert:
     return CreateAlert(
-        alert_id=new_id(), message=body.message, alias=body.alias, description=body.description,
-        tags=tuple(body.tags), details=body.details, entity=body.entity,
-        source=body.source or request.remote_addr or "", priority=body.priority,
+        alert_id=new_id(),
+        message=body.message,
+        alias=body.alias,
+        description=body.description,
+        tags=tuple(body.tags),
+        details=body.details,
+        entity=body.entity,
+        source=body.source or request.remote_addr or "",
+        priority=body.priority,
         responders=tuple(r.to_responder() for r in body.responders),
-        actions=tuple(body.actions), user=body.user, note=body.note,
+        actions=tuple(body.actions),
+        user=body.user,
+        note=body.note,
     )
 
 
@@ -104,7 +112,8 @@ async def create_alerts() -> Response:
     commands: list[Command] = [create_command(b) for b in bodies]
     results = await services().supervisor.submit_many(key.org_id, commands, ctx)
     items = [
-        _outcome(r) if isinstance(r, Outcome)
+        _outcome(r)
+        if isinstance(r, Outcome)
         else {"result": "rejected", "code": r.code, "message": r.message, "field": r.field}
         for r in results
     ]
@@ -117,10 +126,12 @@ async def list_alerts_route() -> Response:
     key = principal()
     query = _alert_query()
     page = await services().supervisor.read(key.org_id, lambda s: list_alerts(s.alerts, query))
-    return json_response({
-        "data": [alert_out(a, full=False) for a in page.items],
-        "next_cursor": page.next_cursor,
-    })
+    return json_response(
+        {
+            "data": [alert_out(a, full=False) for a in page.items],
+            "next_cursor": page.next_cursor,
+        }
+    )
 
 
 def _alert_query() -> AlertQuery:
@@ -160,8 +171,9 @@ def _bool(value: str | None) -> bool | None:
 def _identifier_type() -> str:
     kind = request.args.get("identifierType", "id")
     if kind not in {"id", "tiny", "tinyId", "alias"}:
-        raise ApiError(422, "invalid_field", "identifierType must be id, tiny or alias",
-                       field="identifierType")
+        raise ApiError(
+            422, "invalid_field", "identifierType must be id, tiny or alias", field="identifierType"
+        )
     return kind
 
 
@@ -192,24 +204,27 @@ async def alert_history(identifier: str) -> Response:
     data = []
     for envelope in envelopes:
         meta = decode_meta(envelope)
-        data.append({
-            "version": envelope.version, "type": envelope.type,
-            "recorded_at": envelope.recorded_at, "event": decode_event(envelope),
-            "actor": {"kind": meta.principal_kind, "id": meta.principal_id},
-            "request_id": meta.request_id, "remote_addr": meta.remote_addr,
-        })
+        data.append(
+            {
+                "version": envelope.version,
+                "type": envelope.type,
+                "recorded_at": envelope.recorded_at,
+                "event": decode_event(envelope),
+                "actor": {"kind": meta.principal_kind, "id": meta.principal_id},
+                "request_id": meta.request_id,
+                "remote_addr": meta.remote_addr,
+            }
+        )
     return json_response({"data": data})
 
 
 async def _act(identifier: str, kind: type, build: Callable[[Any, str], Command]) -> Response:
     key = principal()
-    body = await parse_body(kind, optional=True)
+    body: Any = await parse_body(kind, optional=True)
     ctx = await command_context(key)
     alert_id = await _resolve(key.org_id, identifier)
     outcome = await services().supervisor.submit(key.org_id, build(body, alert_id), ctx)
-    alert = await services().supervisor.read(
-        key.org_id, lambda s: s.alerts.alerts.get(alert_id)
-    )
+    alert = await services().supervisor.read(key.org_id, lambda s: s.alerts.alerts.get(alert_id))
     out = _outcome(outcome)
     if alert is not None:
         out["data"] = alert_out(alert)
@@ -228,25 +243,47 @@ _POST_ACTIONS: dict[str, tuple[type, Callable[[Any, str], Command]]] = {
     "acknowledge": (ActionRequest, lambda b, a: AcknowledgeAlert(alert_id=a, **_noted(b))),
     "unacknowledge": (ActionRequest, lambda b, a: UnacknowledgeAlert(alert_id=a, **_noted(b))),
     "close": (ActionRequest, lambda b, a: CloseAlert(alert_id=a, **_noted(b))),
-    "snooze": (SnoozeRequest, lambda b, a: SnoozeAlert(alert_id=a, end_time=b.endTime, **_noted(b))),
-    "assign": (AssignRequest, lambda b, a: AssignAlert(
-        alert_id=a, owner=b.owner.username or b.owner.id or b.owner.name, **_noted(b))),
+    "snooze": (
+        SnoozeRequest,
+        lambda b, a: SnoozeAlert(alert_id=a, end_time=b.endTime, **_noted(b)),
+    ),
+    "assign": (
+        AssignRequest,
+        lambda b, a: AssignAlert(
+            alert_id=a, owner=b.owner.username or b.owner.id or b.owner.name, **_noted(b)
+        ),
+    ),
     "notes": (NoteRequest, lambda b, a: AddNote(alert_id=a, note=b.note, **_common(b))),
     "tags": (TagsRequest, lambda b, a: AddTags(alert_id=a, tags=tuple(b.tags), **_noted(b))),
-    "details": (DetailsRequest, lambda b, a: AddDetails(alert_id=a, details=b.details, **_noted(b))),
-    "escalate": (EscalateRequest, lambda b, a: EscalateAlert(
-        alert_id=a, escalation=b.escalation.to_responder("escalation"), **_noted(b))),
-    "responders": (ResponderRequest, lambda b, a: AddResponder(
-        alert_id=a, responder=b.responder.to_responder(), **_noted(b))),
+    "details": (
+        DetailsRequest,
+        lambda b, a: AddDetails(alert_id=a, details=b.details, **_noted(b)),
+    ),
+    "escalate": (
+        EscalateRequest,
+        lambda b, a: EscalateAlert(
+            alert_id=a, escalation=b.escalation.to_responder("escalation"), **_noted(b)
+        ),
+    ),
+    "responders": (
+        ResponderRequest,
+        lambda b, a: AddResponder(alert_id=a, responder=b.responder.to_responder(), **_noted(b)),
+    ),
 }
 
 _PUT_ACTIONS: dict[str, tuple[type, Callable[[Any, str], Command]]] = {
-    "priority": (PriorityRequest, lambda b, a: UpdatePriority(
-        alert_id=a, priority=b.priority, **_noted(b))),
-    "message": (MessageRequest, lambda b, a: UpdateMessage(
-        alert_id=a, message=b.message, **_noted(b))),
-    "description": (DescriptionRequest, lambda b, a: UpdateDescription(
-        alert_id=a, description=b.description, **_noted(b))),
+    "priority": (
+        PriorityRequest,
+        lambda b, a: UpdatePriority(alert_id=a, priority=b.priority, **_noted(b)),
+    ),
+    "message": (
+        MessageRequest,
+        lambda b, a: UpdateMessage(alert_id=a, message=b.message, **_noted(b)),
+    ),
+    "description": (
+        DescriptionRequest,
+        lambda b, a: UpdateDescription(alert_id=a, description=b.description, **_noted(b)),
+    ),
 }
 
 
@@ -267,15 +304,21 @@ async def put_action(identifier: str, action: str) -> Response:
 @blueprint.delete("/alerts/<identifier>/tags")
 async def remove_tags(identifier: str) -> Response:
     tags = _required_csv("tags")
-    return await _act(identifier, ActionRequest, lambda b, a: RemoveTags(
-        alert_id=a, tags=tuple(tags), **_query_actor()))
+    return await _act(
+        identifier,
+        ActionRequest,
+        lambda b, a: RemoveTags(alert_id=a, tags=tuple(tags), **_query_actor()),
+    )
 
 
 @blueprint.delete("/alerts/<identifier>/details")
 async def remove_details(identifier: str) -> Response:
     keys = _required_csv("keys")
-    return await _act(identifier, ActionRequest, lambda b, a: RemoveDetails(
-        alert_id=a, keys=tuple(keys), **_query_actor()))
+    return await _act(
+        identifier,
+        ActionRequest,
+        lambda b, a: RemoveDetails(alert_id=a, keys=tuple(keys), **_query_actor()),
+    )
 
 
 @blueprint.delete("/alerts/<identifier>")
@@ -300,7 +343,8 @@ def _required_csv(name: str) -> list[str]:
 
 def _query_actor() -> dict[str, str]:
     args = request.args
-    return {"user": args.get("user", ""), "source": args.get("source", ""),
-            "note": args.get("note", "")}
-
-
+    return {
+        "user": args.get("user", ""),
+        "source": args.get("source", ""),
+        "note": args.get("note", ""),
+    }

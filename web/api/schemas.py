@@ -56,7 +56,7 @@ class CreateAlertRequest(msgspec.Struct, kw_only=True):
     alias: str = ""
     description: str = ""
     responders: list[RecipientIn] = []
-    visibleTo: list[RecipientIn] = []  # noqa: N815 -- Opsgenie's field name
+    visibleTo: list[RecipientIn] = []
     actions: list[str] = []
     tags: list[str] = []
     details: dict[str, str] = {}
@@ -69,7 +69,7 @@ class CreateAlertRequest(msgspec.Struct, kw_only=True):
 
 @final
 class SnoozeRequest(ActionRequest, kw_only=True):
-    endTime: datetime  # noqa: N815
+    endTime: datetime
 
 
 @final
@@ -155,15 +155,31 @@ def alert_out(alert: Alert, *, full: bool = True) -> AlertOut:
     """The JSON shape of ``alert``; list items (``full=False``) omit the bulky fields."""
     report = {k: v for k, v in msgspec.structs.asdict(alert.report).items() if v is not None}
     out = AlertOut(
-        id=alert.id, tiny_id=str(alert.tiny_id), alias=alert.alias, message=alert.message,
-        status=alert.status, acknowledged=alert.acknowledged, snoozed=alert.snoozed,
-        snoozed_until=alert.snoozed_until, count=alert.count, created_at=alert.created_at,
-        updated_at=alert.updated_at, last_occurred_at=alert.last_occurred_at,
-        source=alert.source, owner=alert.owner, priority=alert.priority, tags=list(alert.tags),
-        responders=list(alert.responders), report={_camel(k): v for k, v in report.items()},
+        id=alert.id,
+        tiny_id=str(alert.tiny_id),
+        alias=alert.alias,
+        message=alert.message,
+        status=alert.status,
+        acknowledged=alert.acknowledged,
+        snoozed=alert.snoozed,
+        snoozed_until=alert.snoozed_until,
+        count=alert.count,
+        created_at=alert.created_at,
+        updated_at=alert.updated_at,
+        last_occurred_at=alert.last_occurred_at,
+        source=alert.source,
+        owner=alert.owner,
+        priority=alert.priority,
+        tags=list(alert.tags),
+        responders=list(alert.responders),
+        report={_camel(k): v for k, v in report.items()},
     )
     if full:
-        out.description, out.details, out.entity = alert.description, dict(alert.details), alert.entity
+        out.description, out.details, out.entity = (
+            alert.description,
+            dict(alert.details),
+            alert.entity,
+        )
         out.actions = list(alert.actions)
         out.notes = [_note(n) for n in alert.notes]
     return out

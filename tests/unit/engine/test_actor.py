@@ -67,10 +67,10 @@ async def test_concurrent_commands_are_group_committed_in_one_append() -> None:
         async with trio.open_nursery() as nursery:
             for n in range(50):
                 nursery.start_soon(one, n)
-    assert 50 == len(outcomes)
-    assert 1 == store.appends
+    assert len(outcomes) == 50
+    assert store.appends == 1
     assert list(range(1, 51)) == sorted(o.tiny_id for o in outcomes)
-    assert 50 == await store.stream_version(ORG)
+    assert await store.stream_version(ORG) == 50
 
 
 async def test_failed_append_answers_unavailable_and_rebuilds_from_log() -> None:
@@ -84,15 +84,16 @@ async def test_failed_append_answers_unavailable_and_rebuilds_from_log() -> None
             await sup.submit(ORG, create(2), CTX)
         outcome = await sup.submit(ORG, create(3), CTX)
         alerts = await sup.read(ORG, lambda s: sorted(a.message for a in s.alerts.alerts.values()))
-    assert ["m1", "m3"] == alerts
-    assert 2 == outcome.tiny_id  # tiny id 2 was never committed, so it is handed out again
+    assert alerts == ["m1", "m3"]
+    assert outcome.tiny_id == 2  # tiny id 2 was never committed, so it is handed out again
 
 
 async def test_idempotency_key_returns_original_outcome_and_writes_nothing() -> None:
     """A retry with the same Idempotency-Key gets the first outcome and appends nothing."""
     store = CountingStore()
-    ctx = CommandContext(principal_kind="api_key", principal_id="k1",
-                         idempotency_key="abc", fingerprint="f1")
+    ctx = CommandContext(
+        principal_kind="api_key", principal_id="k1", idempotency_key="abc", fingerprint="f1"
+    )
     async with open_org_supervisor(store, TrioClock(start=START)) as sup:
         first = await sup.submit(ORG, create(1, alias="x"), ctx)
         version = await store.stream_version(ORG)
@@ -100,16 +101,24 @@ async def test_idempotency_key_returns_original_outcome_and_writes_nothing() -> 
         assert first == again
         assert version == await store.stream_version(ORG)
         with pytest.raises(Conflict):
-            await sup.submit(ORG, create(3), CommandContext(
-                principal_kind="api_key", principal_id="k1", idempotency_key="abc",
-                fingerprint="other"))
+            await sup.submit(
+                ORG,
+                create(3),
+                CommandContext(
+                    principal_kind="api_key",
+                    principal_id="k1",
+                    idempotency_key="abc",
+                    fingerprint="other",
+                ),
+            )
 
 
 async def test_idempotency_survives_rebuild_from_log() -> None:
     """Recorded idempotency keys are folded from the log like any other state."""
     store = CountingStore()
-    ctx = CommandContext(principal_kind="api_key", principal_id="k1",
-                         idempotency_key="abc", fingerprint="f1")
+    ctx = CommandContext(
+        principal_kind="api_key", principal_id="k1", idempotency_key="abc", fingerprint="f1"
+    )
     async with open_org_supervisor(store, TrioClock(start=START)) as sup:
         first = await sup.submit(ORG, create(1), ctx)
     state = await load_state(store, ORG)
@@ -130,14 +139,19 @@ async def test_full_mailbox_is_overloaded_not_a_hang() -> None:
         nursery.cancel_scope.cancel()
 
 
-async def test_snooze_ends_at_its_time_also_after_restart(autojump_clock: trio.testing.MockClock) -> None:
+async def test_snooze_ends_at_its_time_also_after_restart(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """A snoozed alert is un-snoozed by the actor's timer at endTime, even after a restart."""
     store = MemoryEventStore()
     clock = TrioClock(start=START)
     async with open_org_supervisor(store, clock) as sup:
         outcome = await sup.submit(ORG, create(1), CTX)
-        await sup.submit(ORG, SnoozeAlert(alert_id=outcome.alert_id,
-                                          end_time=clock.now() + timedelta(hours=3)), CTX)
+        await sup.submit(
+            ORG,
+            SnoozeAlert(alert_id=outcome.alert_id, end_time=clock.now() + timedelta(hours=3)),
+            CTX,
+        )
     # "Restart": a new supervisor over the same log, started for its orgs.
     async with open_org_supervisor(store, clock) as sup:
         await sup.start_all([ORG])
@@ -166,9 +180,9 @@ async def test_reads_never_see_a_batch_before_it_commits() -> None:
             await trio.testing.wait_all_tasks_blocked()
             nursery.start_soon(lambda: _read_count(actor, seen))
             await trio.testing.wait_all_tasks_blocked()
-            assert [] == seen
+            assert seen == []
             gate.set()
-    assert [1] == seen
+    assert seen == [1]
 
 
 async def _read_count(actor: OrgActor, seen: list[int]) -> None:
@@ -182,4 +196,4 @@ async def test_ack_then_read_reflects_committed_change() -> None:
         await sup.submit(ORG, AcknowledgeAlert(alert_id=created.alert_id, user="bob"), CTX)
         alert = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id])
     assert alert.acknowledged
-    assert "bob" == alert.report.acknowledged_by
+    assert alert.report.acknowledged_by == "bob"
