@@ -20,7 +20,7 @@ Guarantees every implementation gives:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from eventstore.envelope import Envelope, NewEvent, Snapshot
@@ -47,6 +47,12 @@ class EventStore(Protocol):
         self, org_id: str, *, after_version: int = 0, limit: int | None = None
     ) -> list[Envelope]:
         """Events of one organization with version > ``after_version``, in order."""
+        ...
+
+    def iter_stream(
+        self, org_id: str, after_version: int = 0, chunk: int = 10_000
+    ) -> AsyncIterator[list[Envelope]]:
+        """The stream after ``after_version`` as lists of up to ``chunk`` events (replay)."""
         ...
 
     async def read_subject(self, org_id: str, subject: str) -> list[Envelope]:

@@ -42,10 +42,12 @@ T = TypeVar("T")
 BASE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-def mostly(valid: st.SearchStrategy[T], invalid: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
-    """``valid`` about nine times in ten, else ``invalid`` (to reach the rejections)."""
+def mostly(
+    valid: st.SearchStrategy[T], invalid: st.SearchStrategy[T], odds: int = 40
+) -> st.SearchStrategy[T]:
+    """``valid`` ``odds`` times as often as ``invalid`` (rare, to reach the rejections)."""
     # one_of would collapse repeated branches, so pick the branch by index instead.
-    return st.sampled_from([valid] * 9 + [invalid]).flatmap(lambda strategy: strategy)
+    return st.sampled_from([valid] * odds + [invalid]).flatmap(lambda strategy: strategy)
 
 
 alert_ids = st.sampled_from([f"a{i}" for i in range(4)])
@@ -63,8 +65,8 @@ responders = st.builds(
     type=mostly(st.sampled_from(["user", "team", "escalation", "schedule"]), st.just("group")),
     id=mostly(st.sampled_from(["r1", "r2"]), st.just("")),
 )
-# Snooze ends within the first two hours, so some are past, some due later.
-end_times = st.integers(0, 7200).map(lambda s: BASE_TIME + timedelta(seconds=s))
+# Snooze ends within the first six hours, so some are past, most due later.
+end_times = st.integers(0, 6 * 3600).map(lambda s: BASE_TIME + timedelta(seconds=s))
 
 
 def _actor() -> dict[str, st.SearchStrategy[str]]:

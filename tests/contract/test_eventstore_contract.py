@@ -145,7 +145,7 @@ async def test_read_stream_after_version_and_limit(store: EventStore) -> None:
 async def test_iter_stream_yields_chunks(store: EventStore) -> None:
     org = new_org()
     await store.append(org, 0, [ev(i) for i in range(25)])
-    chunks = [c async for c in store.iter_stream(org, 2, chunk=10)]  # type: ignore[attr-defined]
+    chunks = [c async for c in store.iter_stream(org, 2, chunk=10)]
     assert [len(c) for c in chunks] == [10, 10, 3]
     assert list(range(3, 26)) == [e.version for c in chunks for e in c]
 

@@ -105,6 +105,8 @@ class Outcome(Generic[S, C, E]):
 ALERTS: Decider[AlertsState, AlertCommand, AlertEvent] = Decider(initial_state, decide, evolve)
 
 
-def given(events: Sequence[AlertEvent] = ()) -> AggregateCase[AlertsState, AlertCommand, AlertEvent]:
+def given(
+    events: Sequence[AlertEvent] = (),
+) -> AggregateCase[AlertsState, AlertCommand, AlertEvent]:
     """Start an alerts case from the state ``events`` produce."""
     return ALERTS.given(events)

@@ -80,20 +80,30 @@ async def all_positions(store: PostgresEventStore) -> list[int]:
     return [r[0] for r in await store.db.fetch("SELECT position FROM events ORDER BY position")]
 
 
-async def hold_lock_and_insert(store: PostgresEventStore, dsn: str) -> tuple[Any, Any, int]:
-    """A second connection takes the writer's lock path, inserts, and does not commit."""
+async def hold_lock_and_insert(
+    store: PostgresEventStore, dsn: str, *, lock: bool = True
+) -> tuple[Any, Any, int]:
+    """A second connection (optionally taking the writer's lock) inserts and holds."""
     conn = await store.db.run(asyncpg.connect, dsn)
     tx = conn.transaction()
     await store.db.run(tx.start)
-    await store.db.run(conn.execute, "LOCK TABLE events IN EXCLUSIVE MODE")
+    if lock:
+        await store.db.run(conn.execute, "LOCK TABLE events IN EXCLUSIVE MODE")
     position = await store.db.run(conn.fetchval, INSERT + " RETURNING position", new_org())
     return conn, tx, position
 
 
-async def test_tailer_never_skips_a_late_commit(store: PostgresEventStore, pg_dsn: str) -> None:
-    """I6: an append waiting behind an uncommitted earlier insert becomes visible after it."""
+@pytest.mark.parametrize("other_locks", [True, False], ids=["same-lock-path", "plain-insert"])
+async def test_tailer_never_skips_a_late_commit(
+    store: PostgresEventStore, pg_dsn: str, other_locks: bool
+) -> None:
+    """I6: an append waiting behind an uncommitted earlier insert becomes visible after it.
+
+    With ``plain-insert`` the earlier transaction holds only its row lock: it is
+    the writer's own LOCK TABLE that makes the append wait (remove it and this fails).
+    """
     tailer, stop = Tailer(store), trio.Event()
-    conn, tx, early = await hold_lock_and_insert(store, pg_dsn)
+    conn, tx, early = await hold_lock_and_insert(store, pg_dsn, lock=other_locks)
     late: list[list[int]] = []
     appended = trio.Event()
     async with trio.open_nursery() as nursery:

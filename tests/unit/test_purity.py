@@ -72,7 +72,7 @@ def _modules() -> list[Path]:
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_pure_module_has_no_io_clock_or_randomness(path: Path) -> None:
     """A pure area module imports no I/O library and calls no clock or random source."""
-    assert [] == violations(path.read_text())
+    assert violations(path.read_text()) == []
 
 
 def test_pure_packages_are_found() -> None:
@@ -107,4 +107,4 @@ def test_checker_flags_impure_code(snippet: str) -> None:
 
 def test_checker_accepts_pure_code() -> None:
     """Arithmetic on given datetimes and plain imports are fine."""
-    assert [] == violations("from datetime import datetime, timedelta\nx = now - timedelta(1)")
+    assert violations("from datetime import datetime, timedelta\nx = now - timedelta(1)") == []

@@ -72,7 +72,9 @@ TEAM = Responder(type="team", id="ops")
 ESC = Responder(type="escalation", id="esc-1")
 
 
-def created(alert_id: str = "a1", tiny_id: int = 1, alias: str | None = None, **kw: Any) -> AlertCreated:
+def created(
+    alert_id: str = "a1", tiny_id: int = 1, alias: str | None = None, **kw: Any
+) -> AlertCreated:
     """An ``AlertCreated`` as decide emits it for a plain create at ``T0``."""
     fields: dict[str, Any] = {"at": T0, "message": "disk full", **kw}
     return AlertCreated(alert_id=alert_id, tiny_id=tiny_id, alias=alias or alert_id, **fields)
@@ -93,14 +95,14 @@ def test_create_opens_a_new_alert_with_opsgenie_defaults() -> None:
         .then([created(source="10.0.0.1")])
     )
     alert = state.alerts["a1"]
-    assert ("open", False, False, None, 1) == (
+    assert (
         alert.status,
         alert.acknowledged,
         alert.snoozed,
         alert.snoozed_until,
         alert.count,
-    )
-    assert (T0, T0, T0) == (alert.created_at, alert.updated_at, alert.last_occurred_at)
+    ) == ("open", False, False, None, 1)
+    assert (alert.created_at, alert.updated_at, alert.last_occurred_at) == (T0, T0, T0)
     assert ("a1", "P3", "", "10.0.0.1", Report()) == (
         alert.alias,
         alert.priority,
@@ -108,9 +110,9 @@ def test_create_opens_a_new_alert_with_opsgenie_defaults() -> None:
         alert.source,
         alert.report,
     )
-    assert {"a1": "a1"} == state.open_by_alias
-    assert {1: "a1"} == state.by_tiny_id
-    assert 2 == state.next_tiny_id
+    assert state.open_by_alias == {"a1": "a1"}
+    assert state.by_tiny_id == {1: "a1"}
+    assert state.next_tiny_id == 2
 
 
 def test_create_normalises_message_alias_tags_and_responders() -> None:
@@ -144,12 +146,12 @@ def test_create_normalises_message_alias_tags_and_responders() -> None:
     )
     state = given().when(command).then([expected])
     alert = state.alerts["a1"]
-    assert (["b", "a"], [TEAM, ESC], ["Restart"], "alice") == (
+    assert (
         alert.tags,
         alert.responders,
         alert.actions,
         alert.created_by,
-    )
+    ) == (["b", "a"], [TEAM, ESC], ["Restart"], "alice")
 
 
 def test_create_with_note_stores_it_as_first_note() -> None:
@@ -174,7 +176,7 @@ def test_create_gives_increasing_tiny_ids() -> None:
         .when(CreateAlert(alert_id="a2", message="cpu"), now=T1)
         .then([AlertCreated(alert_id="a2", at=T1, tiny_id=2, alias="a2", message="cpu")])
     )
-    assert 3 == state.next_tiny_id
+    assert state.next_tiny_id == 3
 
 
 def test_create_with_alias_of_open_alert_deduplicates() -> None:
@@ -186,8 +188,13 @@ def test_create_with_alias_of_open_alert_deduplicates() -> None:
         .then([AlertDeduplicated(alert_id="a1", at=T1, count=2, user="u")])
     )
     alert = state.alerts["a1"]
-    assert (2, T1, T1, T0) == (alert.count, alert.last_occurred_at, alert.updated_at, alert.created_at)
-    assert ("disk full", "P3") == (alert.message, alert.priority)
+    assert (
+        alert.count,
+        alert.last_occurred_at,
+        alert.updated_at,
+        alert.created_at,
+    ) == (2, T1, T1, T0)
+    assert (alert.message, alert.priority) == ("disk full", "P3")
     assert "a2" not in state.alerts
 
 
@@ -218,8 +225,8 @@ def test_create_after_close_opens_a_new_alert_with_the_alias() -> None:
         .when(CreateAlert(alert_id="a2", message="m", alias="web"), now=T2)
         .then([AlertCreated(alert_id="a2", at=T2, tiny_id=2, alias="web", message="m")])
     )
-    assert {"web": "a2"} == state.open_by_alias
-    assert ["a1", "a2"] == state.ids_by_alias["web"]
+    assert state.open_by_alias == {"web": "a2"}
+    assert state.ids_by_alias["web"] == ["a1", "a2"]
 
 
 def test_create_with_an_existing_alert_id_is_rejected() -> None:
@@ -245,7 +252,10 @@ def test_create_with_an_existing_alert_id_is_rejected() -> None:
         ({"details": {" ": "v"}}, "details"),
         ({"entity": "x" * 513}, "entity"),
         ({"priority": "P6"}, "priority"),
-        ({"responders": tuple(Responder(type="user", id=f"u{i}") for i in range(51))}, "responders"),
+        (
+            {"responders": tuple(Responder(type="user", id=f"u{i}") for i in range(51))},
+            "responders",
+        ),
         ({"responders": (Responder(type="teams", id="x"),)}, "responders"),
         ({"responders": (Responder(type="team", id=" "),)}, "responders"),
         ({"actions": tuple(f"a{i}" for i in range(11))}, "actions"),
@@ -275,7 +285,7 @@ def test_create_accepts_values_at_the_limits() -> None:
         note="n" * 25000,
     )
     events = given().when(command).events
-    assert 20 == len(events[0].tags)  # type: ignore[union-attr]
+    assert len(events[0].tags) == 20  # type: ignore[union-attr]
 
 
 # -- acknowledge / unacknowledge / close -------------------------------------------------------
@@ -289,18 +299,20 @@ def test_acknowledge_sets_flag_and_report() -> None:
         .then([AlertAcknowledged(alert_id="a1", at=T1, user="alice", source="web", ack_time=1500)])
     )
     alert = state.alerts["a1"]
-    assert (True, 1500, "alice", T1) == (
+    assert (
         alert.acknowledged,
         alert.report.ack_time,
         alert.report.acknowledged_by,
         alert.updated_at,
-    )
+    ) == (True, 1500, "alice", T1)
 
 
 def test_acknowledge_without_user_leaves_acknowledged_by_unset() -> None:
     """An acknowledgement without a user leaves report.acknowledgedBy unset."""
-    state = given([created()]).when(AcknowledgeAlert(alert_id="a1"), now=T1).then(
-        [AlertAcknowledged(alert_id="a1", at=T1, ack_time=1500)]
+    state = (
+        given([created()])
+        .when(AcknowledgeAlert(alert_id="a1"), now=T1)
+        .then([AlertAcknowledged(alert_id="a1", at=T1, ack_time=1500)])
     )
     assert None is state.alerts["a1"].report.acknowledged_by
 
@@ -336,7 +348,7 @@ def test_unacknowledge_clears_the_flag() -> None:
         .when(UnacknowledgeAlert(alert_id="a1", user="bob"), now=T2)
         .then([AlertUnacknowledged(alert_id="a1", at=T2, user="bob")])
     )
-    assert (False, T2) == (state.alerts["a1"].acknowledged, state.alerts["a1"].updated_at)
+    assert (state.alerts["a1"].acknowledged, state.alerts["a1"].updated_at) == (False, T2)
 
 
 def test_unacknowledge_unacknowledged_alert_is_a_no_op() -> None:
@@ -353,15 +365,15 @@ def test_close_sets_status_report_and_frees_the_alias() -> None:
         .then([AlertClosed(alert_id="a1", at=T1, user="carol", source="api", close_time=1500)])
     )
     alert = state.alerts["a1"]
-    assert ("closed", 1500, "carol", False, None) == (
+    assert (
         alert.status,
         alert.report.close_time,
         alert.report.closed_by,
         alert.snoozed,
         alert.snoozed_until,
-    )
-    assert {} == state.open_by_alias
-    assert {} == state.snoozed_until
+    ) == ("closed", 1500, "carol", False, None)
+    assert state.open_by_alias == {}
+    assert state.snoozed_until == {}
     assert None is next_due(state)
 
 
@@ -445,10 +457,10 @@ def test_snooze_sets_due_time() -> None:
         .then([AlertSnoozed(alert_id="a1", at=T1, user="u", end_time=LATER)])
     )
     alert = state.alerts["a1"]
-    assert (True, LATER) == (alert.snoozed, alert.snoozed_until)
-    assert LATER == next_due(state)
-    assert [] == due_snoozes(state, T2)
-    assert ["a1"] == due_snoozes(state, LATER)
+    assert (alert.snoozed, alert.snoozed_until) == (True, LATER)
+    assert next_due(state) == LATER
+    assert due_snoozes(state, T2) == []
+    assert due_snoozes(state, LATER) == ["a1"]
 
 
 def test_snooze_again_moves_the_end_time() -> None:
@@ -458,7 +470,7 @@ def test_snooze_again_moves_the_end_time() -> None:
         .when(SnoozeAlert(alert_id="a1", end_time=T2), now=T1)
         .then([AlertSnoozed(alert_id="a1", at=T1, end_time=T2)])
     )
-    assert T2 == next_due(state)
+    assert next_due(state) == T2
 
 
 @pytest.mark.parametrize("end", [T1, T1 - timedelta(seconds=1)])
@@ -471,7 +483,7 @@ def test_snooze_end_not_in_the_future_is_rejected(end: datetime) -> None:
 
 def test_snooze_end_without_time_zone_is_rejected() -> None:
     """A naive endTime is rejected as invalid_field endTime."""
-    naive = datetime(2031, 1, 1)  # noqa: DTZ001 - the point of the test
+    naive = datetime(2031, 1, 1)
     given([created()]).when(SnoozeAlert(alert_id="a1", end_time=naive)).then_rejected(
         "invalid_field", field="endTime"
     )
@@ -485,7 +497,7 @@ def test_unsnooze_when_due_ends_the_snooze() -> None:
         .then([AlertUnsnoozed(alert_id="a1", at=T2)])
     )
     alert = state.alerts["a1"]
-    assert (False, None, None) == (alert.snoozed, alert.snoozed_until, next_due(state))
+    assert (alert.snoozed, alert.snoozed_until, next_due(state)) == (False, None, None)
 
 
 @pytest.mark.parametrize(
@@ -513,8 +525,8 @@ def test_next_due_is_the_earliest_snooze_end() -> None:
             AlertSnoozed(alert_id="a2", at=T0, end_time=T2),
         ]
     )
-    assert T2 == next_due(state)
-    assert ["a2", "a1"] == due_snoozes(state, LATER)
+    assert next_due(state) == T2
+    assert due_snoozes(state, LATER) == ["a2", "a1"]
     assert None is next_due(initial_state())
 
 
@@ -528,7 +540,7 @@ def test_assign_sets_the_owner() -> None:
         .when(AssignAlert(alert_id="a1", owner=" bob ", user="alice"), now=T1)
         .then([AlertAssigned(alert_id="a1", at=T1, user="alice", owner="bob")])
     )
-    assert "bob" == state.alerts["a1"].owner
+    assert state.alerts["a1"].owner == "bob"
 
 
 def test_assign_same_owner_is_a_no_op() -> None:
@@ -553,7 +565,7 @@ def test_add_note_appends_a_note_even_to_a_closed_alert() -> None:
         .then([AlertNoteAdded(alert_id="a1", at=T2, user="dan", note="post-mortem")])
     )
     assert [Note(note="post-mortem", owner="dan", created_at=T2)] == state.alerts["a1"].notes
-    assert T2 == state.alerts["a1"].updated_at
+    assert state.alerts["a1"].updated_at == T2
 
 
 @pytest.mark.parametrize("note", ["", "   ", "x" * 25001])
@@ -574,7 +586,7 @@ def test_add_tags_appends_only_new_tags_in_order() -> None:
         .when(AddTags(alert_id="a1", tags=("b", "a", " c ", "b")), now=T1)
         .then([AlertTagsAdded(alert_id="a1", at=T1, tags=("b", "c"))])
     )
-    assert ["a", "b", "c"] == state.alerts["a1"].tags
+    assert state.alerts["a1"].tags == ["a", "b", "c"]
 
 
 def test_add_existing_tags_is_a_no_op() -> None:
@@ -589,9 +601,7 @@ def test_add_tags_to_a_closed_alert_is_allowed() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "tags", [(), ("",), ("x" * 51,), tuple(f"n{i}" for i in range(20))]
-)
+@pytest.mark.parametrize("tags", [(), ("",), ("x" * 51,), tuple(f"n{i}" for i in range(20))])
 def test_add_tags_invalid_is_rejected(tags: tuple[str, ...]) -> None:
     """Empty lists, empty or long tags, and going over 20 tags are rejected on tags."""
     given([created(tags=("a",))]).when(AddTags(alert_id="a1", tags=tags)).then_rejected(
@@ -606,7 +616,7 @@ def test_remove_tags_removes_present_tags_and_ignores_absent_ones() -> None:
         .when(RemoveTags(alert_id="a1", tags=("c", "zz", "a")), now=T1)
         .then([AlertTagsRemoved(alert_id="a1", at=T1, tags=("c", "a"))])
     )
-    assert ["b"] == state.alerts["a1"].tags
+    assert state.alerts["a1"].tags == ["b"]
 
 
 def test_remove_absent_tags_is_a_no_op() -> None:
@@ -628,12 +638,14 @@ def test_add_details_sets_new_and_changed_properties() -> None:
         .when(AddDetails(alert_id="a1", details={"a": "1", "b": "3", "c": "4"}), now=T1)
         .then([AlertDetailsAdded(alert_id="a1", at=T1, details={"b": "3", "c": "4"})])
     )
-    assert {"a": "1", "b": "3", "c": "4"} == state.alerts["a1"].details
+    assert state.alerts["a1"].details == {"a": "1", "b": "3", "c": "4"}
 
 
 def test_add_unchanged_details_is_a_no_op() -> None:
     """Adding details the alert already has emits nothing."""
-    given([created(details={"a": "1"})]).when(AddDetails(alert_id="a1", details={"a": "1"})).then([])
+    given([created(details={"a": "1"})]).when(AddDetails(alert_id="a1", details={"a": "1"})).then(
+        []
+    )
 
 
 @pytest.mark.parametrize("details", [{}, {"": "v"}, {"k": "x" * 7990}])
@@ -651,7 +663,7 @@ def test_remove_details_removes_present_keys() -> None:
         .when(RemoveDetails(alert_id="a1", keys=("a", "zz", "a")), now=T1)
         .then([AlertDetailsRemoved(alert_id="a1", at=T1, keys=("a",))])
     )
-    assert {"b": "2"} == state.alerts["a1"].details
+    assert state.alerts["a1"].details == {"b": "2"}
 
 
 def test_remove_absent_details_is_a_no_op_but_keeps_the_note() -> None:
@@ -700,7 +712,7 @@ def test_updates_change_the_field(
     """Priority, message and description updates set the new value."""
     state = given([created()]).when(command, now=T1).then([event])
     assert value == getattr(state.alerts["a1"], attribute)
-    assert T1 == state.alerts["a1"].updated_at
+    assert state.alerts["a1"].updated_at == T1
 
 
 @pytest.mark.parametrize(
@@ -741,9 +753,9 @@ def test_escalate_adds_the_escalation_and_unacknowledges() -> None:
         .when(EscalateAlert(alert_id="a1", escalation=ESC, user="u"), now=T2)
         .then([AlertEscalated(alert_id="a1", at=T2, user="u", escalation=ESC)])
     )
-    assert (False, [TEAM, ESC]) == (state.alerts["a1"].acknowledged, state.alerts["a1"].responders)
+    assert (state.alerts["a1"].acknowledged, state.alerts["a1"].responders) == (False, [TEAM, ESC])
     evolve(state, AlertEscalated(alert_id="a1", at=LATER, escalation=ESC))
-    assert [TEAM, ESC] == state.alerts["a1"].responders
+    assert state.alerts["a1"].responders == [TEAM, ESC]
 
 
 @pytest.mark.parametrize(
@@ -763,9 +775,9 @@ def test_add_responder_appends_it() -> None:
         .when(AddResponder(alert_id="a1", responder=TEAM), now=T1)
         .then([AlertResponderAdded(alert_id="a1", at=T1, responder=TEAM)])
     )
-    assert [TEAM] == state.alerts["a1"].responders
+    assert state.alerts["a1"].responders == [TEAM]
     evolve(state, AlertResponderAdded(alert_id="a1", at=T2, responder=TEAM))
-    assert [TEAM] == state.alerts["a1"].responders
+    assert state.alerts["a1"].responders == [TEAM]
 
 
 def test_add_existing_responder_is_a_no_op() -> None:
@@ -800,14 +812,14 @@ def test_delete_removes_the_alert_and_its_index_entries() -> None:
         .when(DeleteAlert(alert_id="a1", user="u", source="s"), now=T1)
         .then([AlertDeleted(alert_id="a1", at=T1, user="u", source="s")])
     )
-    assert ({}, {}, {}, {}, {}) == (
+    assert (
         state.alerts,
         state.open_by_alias,
         state.ids_by_alias,
         state.by_tiny_id,
         state.snoozed_until,
-    )
-    assert 2 == state.next_tiny_id
+    ) == ({}, {}, {}, {}, {})
+    assert state.next_tiny_id == 2
     with pytest.raises(NotFound):
         find_alert(state, "a1", "id")
 
@@ -815,10 +827,12 @@ def test_delete_removes_the_alert_and_its_index_entries() -> None:
 def test_delete_a_closed_alert_keeps_the_open_one_with_its_alias() -> None:
     """Deleting a closed alert leaves the newer open alert with the same alias alone."""
     history = [created(alias="web"), closed(), created("a2", 2, alias="web")]
-    state = given(history).when(DeleteAlert(alert_id="a1"), now=T2).then(
-        [AlertDeleted(alert_id="a1", at=T2)]
+    state = (
+        given(history)
+        .when(DeleteAlert(alert_id="a1"), now=T2)
+        .then([AlertDeleted(alert_id="a1", at=T2)])
     )
-    assert ({"web": "a2"}, {"web": ["a2"]}) == (state.open_by_alias, state.ids_by_alias)
+    assert (state.open_by_alias, state.ids_by_alias) == ({"web": "a2"}, {"web": ["a2"]})
 
 
 def test_delete_newest_alias_falls_back_to_the_older_closed_alert() -> None:
@@ -830,7 +844,7 @@ def test_delete_newest_alias_falls_back_to_the_older_closed_alert() -> None:
         AlertDeleted(alert_id="a2", at=T2),
     ]
     state = ALERTS.fold(history)
-    assert "a1" == find_alert(state, "web", "alias").id
+    assert find_alert(state, "web", "alias").id == "a1"
 
 
 # -- evolve, lookups, codec -----------------------------------------------------------------------
@@ -846,7 +860,7 @@ def test_evolve_mutates_in_place_and_ignores_unknown_alerts() -> None:
         AlertTagsAdded(alert_id="x", at=T1, tags=("t",)),
     ]:
         assert state is evolve(state, event)
-    assert ["a1"] == list(state.alerts)
+    assert list(state.alerts) == ["a1"]
 
 
 def test_evolve_tolerates_a_deleted_alert_missing_from_its_alias_index() -> None:
@@ -854,18 +868,18 @@ def test_evolve_tolerates_a_deleted_alert_missing_from_its_alias_index() -> None
     state = ALERTS.fold([created(alias="web")])
     state.ids_by_alias.clear()
     evolve(state, AlertDeleted(alert_id="a1", at=T1))
-    assert {} == state.alerts
+    assert state.alerts == {}
 
 
 def test_find_alert_by_id_tiny_and_alias() -> None:
     """find_alert resolves ids, tiny ids (tiny or tinyId) and aliases, open alias first."""
     state = ALERTS.fold([created(alias="web"), closed(), created("a2", 2, alias="web")])
-    assert "a1" == find_alert(state, "a1", "id").id
-    assert "a1" == find_alert(state, "1", "tiny").id
-    assert "a2" == find_alert(state, " 2 ", "tinyId").id
-    assert "a2" == find_alert(state, "web", "alias").id
+    assert find_alert(state, "a1", "id").id == "a1"
+    assert find_alert(state, "1", "tiny").id == "a1"
+    assert find_alert(state, " 2 ", "tinyId").id == "a2"
+    assert find_alert(state, "web", "alias").id == "a2"
     evolve(state, AlertClosed(alert_id="a2", at=T2, close_time=1))
-    assert "a2" == find_alert(state, "web", "alias").id
+    assert find_alert(state, "web", "alias").id == "a2"
 
 
 @pytest.mark.parametrize(
@@ -875,26 +889,26 @@ def test_find_alert_unknown_raises_not_found(identifier: str, kind: str) -> None
     """Unknown identifiers of every type raise alert_not_found."""
     with pytest.raises(NotFound) as info:
         find_alert(ALERTS.fold([created()]), identifier, kind)
-    assert "alert_not_found" == info.value.code
+    assert info.value.code == "alert_not_found"
 
 
 def test_find_alert_unknown_identifier_type_is_rejected() -> None:
     """An identifierType other than id, tiny or alias is rejected on identifierType."""
     with pytest.raises(Rejected) as info:
         find_alert(initial_state(), "a1", "name")
-    assert ("invalid_field", "identifierType") == (info.value.code, info.value.field)
+    assert (info.value.code, info.value.field) == ("invalid_field", "identifierType")
 
 
 def test_subject_of_is_the_alert_id() -> None:
     """Every alert event is about its alert_id."""
-    assert "a1" == subject_of(AlertNoteAdded(alert_id="a1", at=T0, note="n"))
+    assert subject_of(AlertNoteAdded(alert_id="a1", at=T0, note="n")) == "a1"
 
 
 def test_every_type_is_tagged_with_its_class_name() -> None:
     """Commands and events encode with "type" = class name and decode back through the union."""
     for cls in (*ALERT_COMMAND_TYPES, *ALERT_EVENT_TYPES):
         assert cls.__name__ == cls.__struct_config__.tag
-        assert "type" == cls.__struct_config__.tag_field
+        assert cls.__struct_config__.tag_field == "type"
         assert cls.__struct_config__.frozen
     event = created(responders=(TEAM,), details={"k": "v"})
     raw = msgspec.json.encode(event)

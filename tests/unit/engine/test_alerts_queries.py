@@ -110,24 +110,27 @@ def test_new_alerts_between_pages_do_not_repeat_or_skip_items() -> None:
         evolve(
             state,
             AlertCreated(
-                alert_id=f"a{i:03}", at=NOW + timedelta(minutes=i), tiny_id=i, alias=f"x{i}",
+                alert_id=f"a{i:03}",
+                at=NOW + timedelta(minutes=i),
+                tiny_id=i,
+                alias=f"x{i}",
                 message="new",
             ),
         )
     second = list_alerts(state, AlertQuery(limit=4, cursor=first.next_cursor))
-    assert ["a010", "a009", "a008", "a007"] == [a.id for a in first.items]
-    assert ["a006", "a005", "a004", "a003"] == [a.id for a in second.items]
+    assert [a.id for a in first.items] == ["a010", "a009", "a008", "a007"]
+    assert [a.id for a in second.items] == ["a006", "a005", "a004", "a003"]
 
 
 def test_last_page_has_no_cursor() -> None:
     """A page that reaches the end carries no next cursor."""
     page = list_alerts(make(3), AlertQuery(limit=3))
-    assert (3, None) == (len(page.items), page.next_cursor)
+    assert (len(page.items), page.next_cursor) == (3, None)
 
 
 def test_ties_are_broken_by_alert_id() -> None:
     """Alerts with equal sort values are ordered by id."""
-    assert ["a005", "a010", "a001"] == ids(make(11), sort="priority", order="asc", limit=3)
+    assert ids(make(11), sort="priority", order="asc", limit=3) == ["a005", "a010", "a001"]
 
 
 @pytest.mark.parametrize(
@@ -168,9 +171,9 @@ def test_bad_cursor_is_rejected(cursor: str, sort: str) -> None:
     """Malformed cursors, and cursors of another sort or order, are rejected on cursor."""
     with pytest.raises(Rejected) as info:
         list_alerts(make(3), AlertQuery(sort=sort, cursor=cursor))
-    assert ("invalid_field", "cursor") == (info.value.code, info.value.field)
+    assert (info.value.code, info.value.field) == ("invalid_field", "cursor")
 
 
 def test_count_ignores_paging() -> None:
     """count_alerts counts every matching alert regardless of limit."""
-    assert 30 == count_alerts(make(30), AlertQuery(limit=1))
+    assert count_alerts(make(30), AlertQuery(limit=1)) == 30

@@ -12,7 +12,9 @@ from engine.alerts import (
     AlertCreated,
     AlertEvent,
     AlertsState,
+    UnsnoozeAlert,
     decide,
+    due_snoozes,
     evolve,
     initial_state,
 )
@@ -31,8 +33,12 @@ def check_indexes(state: AlertsState) -> None:
         a.id: a.snoozed_until for a in alerts if a.snoozed_until is not None
     } == state.snoozed_until
     assert all(a.status == "open" and a.snoozed for a in alerts if a.snoozed_until)
-    assert sorted(a.id for a in alerts) == sorted(i for ids in state.ids_by_alias.values() for i in ids)
-    assert all(state.alerts[i].alias == alias for alias, ids in state.ids_by_alias.items() for i in ids)
+    assert sorted(a.id for a in alerts) == sorted(
+        i for ids in state.ids_by_alias.values() for i in ids
+    )
+    assert all(
+        state.alerts[i].alias == alias for alias, ids in state.ids_by_alias.items() for i in ids
+    )
     assert all(a.tiny_id < state.next_tiny_id for a in alerts)
 
 
@@ -60,6 +66,12 @@ def test_replaying_decided_events_rebuilds_the_live_state(
                 last_tiny = event.tiny_id
             evolve(live, event)
         log += events
+        # The actor's timer: unsnooze whatever is due at this instant.
+        for alert_id in due_snoozes(live, now):
+            events = decide(live, UnsnoozeAlert(alert_id=alert_id), now)
+            assert len(events) == 1
+            evolve(live, events[0])
+            log += events
         check_indexes(live)
 
     stored = msgspec.json.decode(msgspec.json.encode(log), type=list[AlertEvent])
