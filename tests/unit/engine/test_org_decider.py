@@ -31,14 +31,19 @@ def test_execute_routes_and_evolves_in_place() -> None:
     """execute decides, evolves the state it was given, and reports the outcome."""
     state = initial_state()
     events, outcome = execute(state, CreateAlert(alert_id="a1", message="m"), ctx(), NOW)
-    assert 1 == len(events)
-    assert ("created", "a1", 1, 1) == (
-        outcome.result, outcome.alert_id, outcome.tiny_id, outcome.count)
-    assert 1 == state.version
-    org_events, org_outcome = execute(
-        state, CreateOrganization(org_id="o", name="n", key_id="k", key_hash="h"), ctx(), NOW)
-    assert ("updated", "k") == (org_outcome.result, org_outcome.key_id)
-    assert 3 == state.version
+    assert len(events) == 1
+    assert (
+        outcome.result,
+        outcome.alert_id,
+        outcome.tiny_id,
+        outcome.count,
+    ) == ("created", "a1", 1, 1)
+    assert state.version == 1
+    _, org_outcome = execute(
+        state, CreateOrganization(org_id="o", name="n", key_id="k", key_hash="h"), ctx(), NOW
+    )
+    assert (org_outcome.result, org_outcome.key_id) == ("updated", "k")
+    assert state.version == 3
 
 
 def test_dedup_outcome_names_the_existing_alert() -> None:
@@ -46,7 +51,7 @@ def test_dedup_outcome_names_the_existing_alert() -> None:
     state = initial_state()
     execute(state, CreateAlert(alert_id="a1", message="m", alias="x"), ctx(), NOW)
     _, outcome = execute(state, CreateAlert(alert_id="a2", message="m", alias="x"), ctx(), NOW)
-    assert ("deduplicated", "a1", 2) == (outcome.result, outcome.alert_id, outcome.count)
+    assert (outcome.result, outcome.alert_id, outcome.count) == ("deduplicated", "a1", 2)
 
 
 def test_idempotency_key_is_recorded_as_an_event_and_replayed() -> None:
@@ -66,7 +71,7 @@ def test_noop_with_key_records_nothing() -> None:
     state = initial_state()
     execute(state, CreateAlert(alert_id="a1", message="m"), ctx(), NOW)
     events, outcome = execute(state, UnsnoozeAlert(alert_id="a1"), ctx("K"), NOW)
-    assert ([], "noop") == (events, outcome.result)
+    assert (events, outcome.result) == ([], "noop")
     assert "K" not in state.requests
 
 
@@ -76,7 +81,7 @@ def test_idempotency_keys_expire_after_24_hours() -> None:
     execute(state, CreateAlert(alert_id="a1", message="m"), ctx("old"), NOW)
     later = NOW + IDEMPOTENCY_TTL + timedelta(seconds=1)
     execute(state, CreateAlert(alert_id="a2", message="m"), ctx("new"), later)
-    assert ["new"] == list(state.requests)
+    assert list(state.requests) == ["new"]
 
 
 def test_due_commands_follow_snooze_end() -> None:
@@ -86,5 +91,5 @@ def test_due_commands_follow_snooze_end() -> None:
     end = NOW + timedelta(hours=1)
     execute(state, SnoozeAlert(alert_id="a1", end_time=end), ctx(), NOW)
     assert end == next_due(state)
-    assert [] == due_commands(state, end - timedelta(seconds=1))
+    assert due_commands(state, end - timedelta(seconds=1)) == []
     assert [UnsnoozeAlert(alert_id="a1")] == due_commands(state, end)
