@@ -1,8 +1,10 @@
 """The supervisor: a nursery of org actors, started on first use.
 
 An actor that crashes (failed append, conflict, bug) is dropped; its callers
-already got ``Unavailable``, and the next command for that organization
-starts a fresh actor folded from snapshot + log (design.md decision 4).
+already got ``Unavailable``. The supervisor then rebuilds it from snapshot +
+log (design.md decision 4) — at once if a command arrives, otherwise after a
+back-off (1 s doubling to 30 s while the database stays down), so an
+organization's timers keep running after an outage.
 Actors with no timers pending stop after ``idle_timeout`` seconds.
 """
 
@@ -114,9 +116,21 @@ class OrgSupervisor:
             if not actor.loaded:
                 raise  # failed while loading: nursery.start re-raises it to the caller
             log.error("actor_crashed", org_id=actor.org_id, error=repr(error))
+            self._nursery.start_soon(self._restart, actor.org_id)
         finally:
             if self._actors.get(actor.org_id) is actor:
                 del self._actors[actor.org_id]
+
+    async def _restart(self, org_id: str) -> None:
+        delay = 1.0
+        while True:
+            await trio.sleep(delay)
+            try:
+                await self.actor(org_id)
+                log.info("actor_restarted", org_id=org_id)
+                return
+            except Unavailable:
+                delay = min(delay * 2, 30.0)
 
 
 @asynccontextmanager

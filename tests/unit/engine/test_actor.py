@@ -197,3 +197,25 @@ async def test_ack_then_read_reflects_committed_change() -> None:
         alert = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id])
     assert alert.acknowledged
     assert alert.report.acknowledged_by == "bob"
+
+
+async def test_crashed_actor_is_rebuilt_without_a_new_command(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """After a failed append the supervisor rebuilds the actor by itself, so timers resume."""
+    store = CountingStore()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock) as sup:
+        created = await sup.submit(ORG, create(1), CTX)
+        await sup.submit(
+            ORG,
+            SnoozeAlert(alert_id=created.alert_id, end_time=clock.now() + timedelta(minutes=10)),
+            CTX,
+        )
+        store.fail_next = True
+        with pytest.raises(Unavailable):
+            await sup.submit(ORG, create(2), CTX)
+        await trio.sleep(11 * 60)
+        assert [ORG] == [s.org_id for s in sup.statistics()]
+        snoozed = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id].snoozed)
+    assert not snoozed
