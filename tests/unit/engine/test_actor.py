@@ -216,6 +216,6 @@ async def test_crashed_actor_is_rebuilt_without_a_new_command(
         with pytest.raises(Unavailable):
             await sup.submit(ORG, create(2), CTX)
         await trio.sleep(11 * 60)
-        assert [ORG] == [s.org_id for s in sup.statistics()]
+        assert [s.org_id for s in sup.statistics()] == [ORG]
         snoozed = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id].snoozed)
     assert not snoozed
