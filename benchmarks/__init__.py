@@ -116,14 +116,15 @@ def _number(value: float) -> str:
 
 def report(title: str, figures: Sequence[Figure]) -> None:
     """Print ``figures`` as a table, then one ``BENCH {json}`` line per figure."""
-    rows = [
-        (f.name, _number(f.value), f.unit, f.target_text, f.verdict, f.note) for f in figures
-    ]
+    rows = [(f.name, _number(f.value), f.unit, f.target_text, f.verdict, f.note) for f in figures]
     header = ("figure", "value", "unit", "target", "", "note")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n== {title} ==")
     for row in [header, *rows]:
-        cells = [str(c).rjust(w) if i == 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            str(c).rjust(w) if i == 1 else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         print("  ".join(cells).rstrip())
     for figure in figures:
         print("BENCH " + figure.as_json())

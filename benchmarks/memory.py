@@ -96,11 +96,21 @@ def main() -> None:
     traced, peak, snapshot = measure_tracemalloc(ALERTS)
     figures = [
         Figure("memory", "open alerts", ALERTS, "alerts"),
-        Figure("memory", "tracemalloc bytes / open alert", traced / ALERTS, "B",
-               note=f"{traced / 1e6:.0f} MB total"),
+        Figure(
+            "memory",
+            "tracemalloc bytes / open alert",
+            traced / ALERTS,
+            "B",
+            note=f"{traced / 1e6:.0f} MB total",
+        ),
         Figure("memory", "tracemalloc peak bytes / open alert", peak / ALERTS, "B"),
-        Figure("memory", "RSS delta bytes / open alert", rss / ALERTS, "B",
-               note=f"{rss / 1e6:.0f} MB total"),
+        Figure(
+            "memory",
+            "RSS delta bytes / open alert",
+            rss / ALERTS,
+            "B",
+            note=f"{rss / 1e6:.0f} MB total",
+        ),
         Figure("memory", "snapshot bytes / open alert", snapshot / ALERTS, "B"),
         Figure("memory", "build rate (execute CreateAlert)", ALERTS / build_seconds, "alerts/s"),
     ]

@@ -72,7 +72,9 @@ class Generator:
 
     def organization(self) -> list[NewEvent]:
         key = hash_api_key(new_api_key())
-        command = CreateOrganization(org_id=self.org_id, name="bench", key_id=new_id(), key_hash=key)
+        command = CreateOrganization(
+            org_id=self.org_id, name="bench", key_id=new_id(), key_hash=key
+        )
         return self._run(command)
 
     def _run(self, command: Command) -> list[NewEvent]:
@@ -187,16 +189,34 @@ async def _measure(store: PostgresEventStore, gen: Generator, fill_seconds: floa
     return [
         Figure("replay", "events in stream", n, "events", note=f"{len(gen.open):,} open alerts"),
         Figure("replay", "fill (generate + append)", fill_seconds, "s", note=f"chunks of {CHUNK}"),
-        Figure("replay", "(a) load_state, no snapshot", n / full, "events/s", target,
-               note=f"{full:.2f} s"),
-        Figure("replay", "(a') iter_stream only (no decode)", n / fetch, "events/s",
-               note=f"{fetch:.2f} s"),
-        Figure("replay", "(b) decode + fold, in memory", n / memory, "events/s",
-               note=f"{memory:.2f} s"),
-        Figure("replay", "(b') decode only, in memory", n / decode, "events/s",
-               note=f"{decode:.2f} s"),
-        Figure("replay", "(c) load_state with snapshot at head", snap, "s",
-               note=f"snapshot {size / 1e6:.1f} MB"),
+        Figure(
+            "replay",
+            "(a) load_state, no snapshot",
+            n / full,
+            "events/s",
+            target,
+            note=f"{full:.2f} s",
+        ),
+        Figure(
+            "replay",
+            "(a') iter_stream only (no decode)",
+            n / fetch,
+            "events/s",
+            note=f"{fetch:.2f} s",
+        ),
+        Figure(
+            "replay", "(b) decode + fold, in memory", n / memory, "events/s", note=f"{memory:.2f} s"
+        ),
+        Figure(
+            "replay", "(b') decode only, in memory", n / decode, "events/s", note=f"{decode:.2f} s"
+        ),
+        Figure(
+            "replay",
+            "(c) load_state with snapshot at head",
+            snap,
+            "s",
+            note=f"snapshot {size / 1e6:.1f} MB",
+        ),
         Figure("replay", "snapshot encode + save", encode, "s"),
         Figure("replay", "snapshot state == generated state", float(same), "bool"),
     ]
