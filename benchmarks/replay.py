@@ -7,7 +7,7 @@ AlertAcknowledged, 20% AlertClosed), generated through the engine's pure
 appended in chunks of ``CHUNK`` with expected versions. Then times:
 
 * (a) ``engine.load_state`` with no snapshot: read + decode + fold from PostgreSQL;
-* (a') reading the stream only (``iter_stream``, no decode) -- where (a)'s time goes;
+* (a') reading the stream only (``iter_payloads``, no decode) -- where (a)'s time goes;
 * (b) decode + fold from memory (no database), and decode alone;
 * (c) ``load_state`` with a snapshot at the head (written as the actor does).
 
@@ -16,6 +16,7 @@ Each timing is the best of ``REPEAT``. Run: ``.venv/bin/python -m benchmarks rep
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -40,14 +41,14 @@ from engine.org import (
     SNAPSHOT_SCHEMA_VERSION,
     Command,
     OrgState,
-    decode_events,
+    decode_payloads,
     encode_event,
     encode_state,
     execute,
     fold,
     initial_state,
 )
-from eventstore import Envelope, NewEvent, PostgresEventStore, Snapshot, open_postgres_store
+from eventstore import NewEvent, PayloadChunk, PostgresEventStore, Snapshot, open_postgres_store
 
 EVENTS = 300_000
 CHUNK = 5_000
@@ -143,15 +144,20 @@ async def best_of(fn: Callable[[], Awaitable[object]]) -> float:
 
 async def read_only(store: PostgresEventStore, org_id: str) -> int:
     count = 0
-    async for chunk in store.iter_stream(org_id):
-        count += len(chunk)
+    async for chunk in store.iter_payloads(org_id):
+        count += chunk.count
     return count
 
 
-def fold_chunks(chunks: list[list[Envelope]]) -> OrgState:
+def fold_chunks(chunks: list[PayloadChunk]) -> OrgState:
+    """Decode + fold as load_state does (cyclic GC paused while folding)."""
     state = initial_state()
-    for chunk in chunks:
-        fold(state, decode_events(chunk))
+    gc.disable()
+    try:
+        for chunk in chunks:
+            fold(state, decode_payloads(chunk.data))
+    finally:
+        gc.enable()
     return state
 
 
@@ -168,14 +174,14 @@ async def _measure(store: PostgresEventStore, gen: Generator, fill_seconds: floa
     org, n = gen.org_id, gen.state.version
     full = await best_of(lambda: load_state(store, org))
     fetch = await best_of(lambda: read_only(store, org))
-    chunks = [c async for c in store.iter_stream(org)]
+    chunks = [c async for c in store.iter_payloads(org)]
 
     async def in_memory() -> None:
         fold_chunks(chunks)
 
     async def decode_only() -> None:
         for chunk in chunks:
-            decode_events(chunk)
+            decode_payloads(chunk.data)
 
     memory = await best_of(in_memory)
     decode = await best_of(decode_only)
@@ -199,7 +205,7 @@ async def _measure(store: PostgresEventStore, gen: Generator, fill_seconds: floa
         ),
         Figure(
             "replay",
-            "(a') iter_stream only (no decode)",
+            "(a') iter_payloads only (no decode)",
             n / fetch,
             "events/s",
             note=f"{fetch:.2f} s",

@@ -9,7 +9,7 @@
 
 from eventstore.contract import EventStore
 from eventstore.embedded import EmbeddedPostgres, start_embedded
-from eventstore.envelope import Envelope, NewEvent, Snapshot
+from eventstore.envelope import Envelope, NewEvent, PayloadChunk, Snapshot
 from eventstore.errors import (
     AppendConflict,
     DatabaseUnavailable,
@@ -45,6 +45,7 @@ __all__ = [
     "MemoryStatistics",
     "MigrationError",
     "NewEvent",
+    "PayloadChunk",
     "PostgresEventStore",
     "Snapshot",
     "UnsafeDatabaseSettings",

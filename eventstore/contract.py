@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
-from eventstore.envelope import Envelope, NewEvent, Snapshot
+from eventstore.envelope import Envelope, NewEvent, PayloadChunk, Snapshot
 
 __all__ = ["EventStore"]
 
@@ -53,6 +53,16 @@ class EventStore(Protocol):
         self, org_id: str, after_version: int = 0, chunk: int = 10_000
     ) -> AsyncIterator[list[Envelope]]:
         """The stream after ``after_version`` as lists of up to ``chunk`` events (replay)."""
+        ...
+
+    def iter_payloads(
+        self, org_id: str, after_version: int = 0, chunk: int = 10_000, separator: bytes = b","
+    ) -> AsyncIterator[PayloadChunk]:
+        """The stream's payloads only, ``chunk`` events at a time, joined by ``separator``.
+
+        The fast path for folding state: no envelope per event. A chunk's
+        ``data`` is ``separator.join(payloads)`` of events ``first..last``.
+        """
         ...
 
     async def read_subject(self, org_id: str, subject: str) -> list[Envelope]:

@@ -13,7 +13,7 @@ from typing import final
 
 import msgspec
 
-__all__ = ["Envelope", "NewEvent", "Snapshot"]
+__all__ = ["Envelope", "NewEvent", "PayloadChunk", "Snapshot"]
 
 
 @final
@@ -52,4 +52,14 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     org_id: str
     version: int
     schema_version: int
+    data: bytes
+
+
+@final
+class PayloadChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """Consecutive events' payloads joined by a separator (see ``iter_payloads``)."""
+
+    first_version: int
+    last_version: int
+    count: int
     data: bytes

@@ -17,7 +17,7 @@ import msgspec
 import trio
 
 from eventstore._checks import check_append, org_uuid
-from eventstore.envelope import Envelope, NewEvent, Snapshot
+from eventstore.envelope import Envelope, NewEvent, PayloadChunk, Snapshot
 from eventstore.errors import AppendConflict
 
 __all__ = ["MemoryEventStore", "MemoryStatistics"]
@@ -103,6 +103,18 @@ class MemoryEventStore:
             if len(part) < chunk:
                 return
             after_version = part[-1].version
+
+    async def iter_payloads(
+        self, org_id: str, after_version: int = 0, chunk: int = 10_000, separator: bytes = b","
+    ) -> AsyncIterator[PayloadChunk]:
+        """Payloads only, joined by ``separator``, ``chunk`` events at a time."""
+        async for part in self.iter_stream(org_id, after_version, chunk):
+            yield PayloadChunk(
+                first_version=part[0].version,
+                last_version=part[-1].version,
+                count=len(part),
+                data=separator.join(e.data for e in part),
+            )
 
     async def read_subject(self, org_id: str, subject: str) -> list[Envelope]:
         await trio.lowlevel.checkpoint()

@@ -47,6 +47,11 @@ def decode_events(envelopes: Sequence[Envelope]) -> list[Event]:
     return _events_decoder.decode(b"[" + b",".join(e.data for e in envelopes) + b"]")
 
 
+def decode_payloads(joined: bytes) -> list[Event]:
+    """Decode payloads joined by ``,`` (``EventStore.iter_payloads``) in one call."""
+    return _events_decoder.decode(b"[" + joined + b"]")
+
+
 def decode_event(envelope: Envelope) -> Event:
     return _event_decoder.decode(envelope.data)
 

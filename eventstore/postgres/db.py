@@ -62,6 +62,9 @@ class Db:
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         return await self.run(self._require_pool().fetch, sql, *args)
 
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        return await self.run(self._require_pool().fetchrow, sql, *args)
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self.run(self._require_pool().fetchval, sql, *args)
 

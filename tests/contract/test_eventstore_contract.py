@@ -150,6 +150,20 @@ async def test_iter_stream_yields_chunks(store: EventStore) -> None:
     assert list(range(3, 26)) == [e.version for c in chunks for e in c]
 
 
+async def test_iter_payloads_joins_chunks_in_version_order(store: EventStore) -> None:
+    """iter_payloads yields the payloads after a version, joined, chunk by chunk."""
+    org = new_org()
+    await store.append(org, 0, [ev(i) for i in range(25)])
+    await store.append(new_org(), 0, [ev(99)])
+    chunks = [c async for c in store.iter_payloads(org, 2, chunk=10, separator=b"|")]
+    assert [(c.first_version, c.last_version, c.count) for c in chunks] == [
+        (3, 12, 10), (13, 22, 10), (23, 25, 3)]
+    expected = [e.data for e in await store.read_stream(org, after_version=2)]
+    assert b"|".join(c.data for c in chunks).split(b"|") == expected
+    assert [c async for c in store.iter_payloads(org, 25)] == []
+    assert [c async for c in store.iter_payloads(new_org())] == []
+
+
 async def test_read_subject(store: EventStore) -> None:
     org, other = new_org(), new_org()
     await store.append(org, 0, [ev(1, subject="a"), ev(2, subject="b"), ev(3)])
