@@ -382,15 +382,15 @@ def _assigned(state: AlertsState, alert: Alert, event: e.AlertAssigned) -> None:
 
 
 def _note_added(state: AlertsState, alert: Alert, event: e.AlertNoteAdded) -> None:
-    alert.notes.append(Note(note=event.note, owner=event.user, created_at=event.at))
+    alert.notes = (*alert.notes, Note(note=event.note, owner=event.user, created_at=event.at))
 
 
 def _tags_added(state: AlertsState, alert: Alert, event: e.AlertTagsAdded) -> None:
-    alert.tags.extend(t for t in event.tags if t not in alert.tags)
+    alert.tags = (*alert.tags, *(t for t in event.tags if t not in alert.tags))
 
 
 def _tags_removed(state: AlertsState, alert: Alert, event: e.AlertTagsRemoved) -> None:
-    alert.tags[:] = [t for t in alert.tags if t not in event.tags]
+    alert.tags = tuple(t for t in alert.tags if t not in event.tags)
 
 
 def _details_added(state: AlertsState, alert: Alert, event: e.AlertDetailsAdded) -> None:
@@ -419,12 +419,12 @@ def _description_updated(
 def _escalated(state: AlertsState, alert: Alert, event: e.AlertEscalated) -> None:
     alert.acknowledged = False
     if event.escalation not in alert.responders:
-        alert.responders.append(event.escalation)
+        alert.responders = (*alert.responders, event.escalation)
 
 
 def _responder_added(state: AlertsState, alert: Alert, event: e.AlertResponderAdded) -> None:
     if event.responder not in alert.responders:
-        alert.responders.append(event.responder)
+        alert.responders = (*alert.responders, event.responder)
 
 
 def _deleted(state: AlertsState, alert: Alert, event: e.AlertDeleted) -> None:
@@ -471,18 +471,18 @@ def _apply_created(state: AlertsState, event: e.AlertCreated) -> None:
         source=event.source,
         owner="",
         priority=event.priority,
-        tags=list(event.tags),
+        tags=event.tags,
         details=dict(event.details),
         entity=event.entity,
-        responders=list(event.responders),
-        actions=list(event.actions),
-        notes=[],
+        responders=event.responders,
+        actions=event.actions,
+        notes=(),
         report=Report(),
         integration=event.integration,
         created_by=event.user,
     )
     state.open_by_alias[event.alias] = event.alert_id
-    state.ids_by_alias.setdefault(event.alias, []).append(event.alert_id)
+    state.ids_by_alias[event.alias] = (*state.ids_by_alias.get(event.alias, ()), event.alert_id)
     state.by_tiny_id[event.tiny_id] = event.alert_id
     state.next_tiny_id = max(state.next_tiny_id, event.tiny_id + 1)
 
@@ -499,8 +499,8 @@ def _apply_deleted(state: AlertsState, alert: Alert) -> None:
     state.snoozed_until.pop(alert.id, None)
     if state.open_by_alias.get(alert.alias) == alert.id:
         del state.open_by_alias[alert.alias]
-    ids = state.ids_by_alias.get(alert.alias, [])
-    if alert.id in ids:
-        ids.remove(alert.id)
-    if not ids:
+    ids = tuple(i for i in state.ids_by_alias.get(alert.alias, ()) if i != alert.id)
+    if ids:
+        state.ids_by_alias[alert.alias] = ids
+    else:
         state.ids_by_alias.pop(alert.alias, None)

@@ -194,9 +194,13 @@ class OrgActor:
                 )
             slot.append((command, item_ctx, _Reply()))
         self._enqueue(slot)
+        # A slot is never split across batches, so its replies are all set in the
+        # same step: waiting for the last one is waiting for all (one checkpoint,
+        # not one per command).
+        await slot[-1][2].done.wait()
         results: list[Outcome | PulsarError] = []
         for _, _, reply in slot:
-            await reply.done.wait()
+            assert reply.done.is_set()
             if isinstance(reply.error, PulsarError):
                 results.append(reply.error)
             elif reply.error is not None:

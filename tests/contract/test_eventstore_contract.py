@@ -157,7 +157,10 @@ async def test_iter_payloads_joins_chunks_in_version_order(store: EventStore) ->
     await store.append(new_org(), 0, [ev(99)])
     chunks = [c async for c in store.iter_payloads(org, 2, chunk=10, separator=b"|")]
     assert [(c.first_version, c.last_version, c.count) for c in chunks] == [
-        (3, 12, 10), (13, 22, 10), (23, 25, 3)]
+        (3, 12, 10),
+        (13, 22, 10),
+        (23, 25, 3),
+    ]
     expected = [e.data for e in await store.read_stream(org, after_version=2)]
     assert b"|".join(c.data for c in chunks).split(b"|") == expected
     assert [c async for c in store.iter_payloads(org, 25)] == []

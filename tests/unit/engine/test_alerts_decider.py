@@ -151,7 +151,7 @@ def test_create_normalises_message_alias_tags_and_responders() -> None:
         alert.responders,
         alert.actions,
         alert.created_by,
-    ) == (["b", "a"], [TEAM, ESC], ["Restart"], "alice")
+    ) == (("b", "a"), (TEAM, ESC), ("Restart",), "alice")
 
 
 def test_create_with_note_stores_it_as_first_note() -> None:
@@ -166,7 +166,7 @@ def test_create_with_note_stores_it_as_first_note() -> None:
             ]
         )
     )
-    assert [Note(note="hi", owner="bob", created_at=T0)] == state.alerts["a1"].notes
+    assert (Note(note="hi", owner="bob", created_at=T0),) == state.alerts["a1"].notes
 
 
 def test_create_gives_increasing_tiny_ids() -> None:
@@ -226,7 +226,7 @@ def test_create_after_close_opens_a_new_alert_with_the_alias() -> None:
         .then([AlertCreated(alert_id="a2", at=T2, tiny_id=2, alias="web", message="m")])
     )
     assert state.open_by_alias == {"web": "a2"}
-    assert state.ids_by_alias["web"] == ["a1", "a2"]
+    assert state.ids_by_alias["web"] == ("a1", "a2")
 
 
 def test_create_with_an_existing_alert_id_is_rejected() -> None:
@@ -564,7 +564,7 @@ def test_add_note_appends_a_note_even_to_a_closed_alert() -> None:
         .when(AddNote(alert_id="a1", note="post-mortem", user="dan"), now=T2)
         .then([AlertNoteAdded(alert_id="a1", at=T2, user="dan", note="post-mortem")])
     )
-    assert [Note(note="post-mortem", owner="dan", created_at=T2)] == state.alerts["a1"].notes
+    assert (Note(note="post-mortem", owner="dan", created_at=T2),) == state.alerts["a1"].notes
     assert state.alerts["a1"].updated_at == T2
 
 
@@ -586,7 +586,7 @@ def test_add_tags_appends_only_new_tags_in_order() -> None:
         .when(AddTags(alert_id="a1", tags=("b", "a", " c ", "b")), now=T1)
         .then([AlertTagsAdded(alert_id="a1", at=T1, tags=("b", "c"))])
     )
-    assert state.alerts["a1"].tags == ["a", "b", "c"]
+    assert state.alerts["a1"].tags == ("a", "b", "c")
 
 
 def test_add_existing_tags_is_a_no_op() -> None:
@@ -616,7 +616,7 @@ def test_remove_tags_removes_present_tags_and_ignores_absent_ones() -> None:
         .when(RemoveTags(alert_id="a1", tags=("c", "zz", "a")), now=T1)
         .then([AlertTagsRemoved(alert_id="a1", at=T1, tags=("c", "a"))])
     )
-    assert state.alerts["a1"].tags == ["b"]
+    assert state.alerts["a1"].tags == ("b",)
 
 
 def test_remove_absent_tags_is_a_no_op() -> None:
@@ -753,9 +753,9 @@ def test_escalate_adds_the_escalation_and_unacknowledges() -> None:
         .when(EscalateAlert(alert_id="a1", escalation=ESC, user="u"), now=T2)
         .then([AlertEscalated(alert_id="a1", at=T2, user="u", escalation=ESC)])
     )
-    assert (state.alerts["a1"].acknowledged, state.alerts["a1"].responders) == (False, [TEAM, ESC])
+    assert (state.alerts["a1"].acknowledged, state.alerts["a1"].responders) == (False, (TEAM, ESC))
     evolve(state, AlertEscalated(alert_id="a1", at=LATER, escalation=ESC))
-    assert state.alerts["a1"].responders == [TEAM, ESC]
+    assert state.alerts["a1"].responders == (TEAM, ESC)
 
 
 @pytest.mark.parametrize(
@@ -775,9 +775,9 @@ def test_add_responder_appends_it() -> None:
         .when(AddResponder(alert_id="a1", responder=TEAM), now=T1)
         .then([AlertResponderAdded(alert_id="a1", at=T1, responder=TEAM)])
     )
-    assert state.alerts["a1"].responders == [TEAM]
+    assert state.alerts["a1"].responders == (TEAM,)
     evolve(state, AlertResponderAdded(alert_id="a1", at=T2, responder=TEAM))
-    assert state.alerts["a1"].responders == [TEAM]
+    assert state.alerts["a1"].responders == (TEAM,)
 
 
 def test_add_existing_responder_is_a_no_op() -> None:
@@ -832,7 +832,7 @@ def test_delete_a_closed_alert_keeps_the_open_one_with_its_alias() -> None:
         .when(DeleteAlert(alert_id="a1"), now=T2)
         .then([AlertDeleted(alert_id="a1", at=T2)])
     )
-    assert (state.open_by_alias, state.ids_by_alias) == ({"web": "a2"}, {"web": ["a2"]})
+    assert (state.open_by_alias, state.ids_by_alias) == ({"web": "a2"}, {"web": ("a2",)})
 
 
 def test_delete_newest_alias_falls_back_to_the_older_closed_alert() -> None:
