@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import secrets
 import time
-import random
 
 __all__ = ["hash_api_key", "new_api_key", "new_id"]
 
