@@ -128,6 +128,13 @@ def batch_factory(port: int, key: str, worker: int) -> RequestFactory:
     return make
 
 
+def echo_factory(port: int, key: str, worker: int) -> RequestFactory:
+    bodies = AlertBodies(worker)
+    return lambda: http_request(
+        "POST", port, "/api/test/echo", key, json.dumps(bodies.next_alert()).encode()
+    )
+
+
 def healthz_factory(port: int, key: str, worker: int) -> RequestFactory:
     data = http_request("GET", port, "/healthz")
     return lambda: data
@@ -226,6 +233,7 @@ def _env(dsn: str) -> dict[str, str]:
         "DATABASE_URL": dsn,
         "PULSAR_LOG_LEVEL": "warning",
         "PULSAR_LOG_FORMAT": "json",
+        "PULSAR_TEST_MODE": "1",  # only adds /api/test routes: the trivial POST
     }
 
 
@@ -269,7 +277,10 @@ async def _stop(process: trio.Process) -> None:
 async def _all_runs(port: int, pid: int, keys: tuple[str, str]) -> list[RunResult]:
     alerts_key, batch_key = keys
     runs = [
-        await run_load("healthz (before)", port, pid, 64, lambda w: healthz_factory(port, "", w))
+        await run_load("healthz (before)", port, pid, 64, lambda w: healthz_factory(port, "", w)),
+        await run_load(
+            "trivial POST (before)", port, pid, 64, lambda w: echo_factory(port, alerts_key, w)
+        ),
     ]
     for c in (1, 16, 64):
         runs.append(
@@ -283,11 +294,16 @@ async def _all_runs(port: int, pid: int, keys: tuple[str, str]) -> list[RunResul
     runs.append(
         await run_load("healthz (after)", port, pid, 64, lambda w: healthz_factory(port, "", w))
     )
+    runs.append(
+        await run_load(
+            "trivial POST (after)", port, pid, 64, lambda w: echo_factory(port, alerts_key, w)
+        )
+    )
     return runs
 
 
 def _figures(runs: list[RunResult]) -> list[Figure]:
-    trivial_before, _, _, c64, batch, trivial_after = runs
+    get_before, trivial_before, _, _, c64, batch, get_after, trivial_after = runs
     figures = []
     for r in runs:
         label = f"{r.name} c={r.concurrency}"
@@ -299,14 +315,22 @@ def _figures(runs: list[RunResult]) -> list[Figure]:
             Figure("ingest", f"{label} connection errors", r.connection_errors.total(), "count"),
         ]
     trivial = (trivial_before.rate + trivial_after.rate) / 2
+    get = (get_before.rate + get_after.rate) / 2
     figures += [
         Figure(
             "ingest",
-            "single-alert c64 / trivial c64",
+            "single-alert c64 / trivial POST c64",
             c64.rate / trivial,
             "ratio",
             0.85,
-            note="trivial = mean of before/after",
+            note="trivial POST = auth + decode + 202, no engine; mean of before/after",
+        ),
+        Figure(
+            "ingest",
+            "single-alert c64 / GET /healthz c64",
+            c64.rate / get,
+            "ratio",
+            note="no body, no auth: a harsher baseline",
         ),
         Figure(
             "ingest", "single-alert c64 p99", c64.pct_ms(0.99), "ms", 100, higher_is_better=False
@@ -314,7 +338,7 @@ def _figures(runs: list[RunResult]) -> list[Figure]:
         Figure("ingest", "batch alerts/s", batch.rate * BATCH_SIZE, "alerts/s", 30_000),
         Figure(
             "ingest",
-            "trivial c64 after/before",
+            "trivial POST c64 after/before",
             trivial_after.rate / trivial_before.rate,
             "ratio",
             note="noise indicator",

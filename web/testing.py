@@ -1,5 +1,6 @@
 """Test-mode-only routes (registered only when PULSAR_TEST_MODE=1).
 
+``POST /api/test/echo`` is the trivial POST for benchmarks (no engine).
 ``POST /api/test/clock/advance {"seconds": N}`` moves the engine's wall clock
 forward and wakes every actor so due timers fire, letting a black-box test say
 "advance 30 minutes, expect the snooze to end" (design.md decision 6).
@@ -10,7 +11,8 @@ from __future__ import annotations
 import msgspec
 from quart import Blueprint, Response
 
-from web.app import json_response, parse_body, services
+from web.api.schemas import CreateAlertRequest
+from web.app import json_response, parse_body, principal, services
 from web.errors import ApiError
 
 __all__ = ["blueprint"]
@@ -31,6 +33,18 @@ async def advance() -> Response:
     svc.clock.advance(body.seconds)  # type: ignore[attr-defined]
     svc.supervisor.wake_all()
     return json_response({"now": svc.clock.now().isoformat()})
+
+
+@blueprint.post("/echo")
+async def echo() -> Response:
+    """The trivial POST: the same stack as ``POST /api/v1/alerts`` without the engine.
+
+    Authenticates, decodes an alert body and answers 202 — the baseline that
+    benchmarks/ingest.py divides by, so the engine's cost shows as a ratio.
+    """
+    principal()
+    body = await parse_body(CreateAlertRequest)
+    return json_response({"result": "echo", "message": body.message}, 202)
 
 
 @blueprint.get("/clock")
