@@ -8,6 +8,7 @@ SIGTERM/SIGINT shut it down in that order, reverse of start-up.
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,6 +80,7 @@ async def run_server(config: Config) -> None:
     """Serve until SIGTERM/SIGINT, then shut down cleanly."""
     async with database_url(config) as dsn, open_services(config, dsn) as services:
         app = create_app(services)
+        _tune_gc()
         hconfig = HypercornConfig()
         hconfig.bind = [f"{config.host}:{config.port}"]
         hconfig.accesslog = None
@@ -90,6 +92,21 @@ async def run_server(config: Config) -> None:
             await hypercorn_serve(app, hconfig, shutdown_trigger=shutdown.wait)
             nursery.cancel_scope.cancel()
     log.info("stopped")
+
+
+def _tune_gc() -> None:
+    """Fewer, cheaper cyclic-GC passes while serving.
+
+    Everything alive once start-up is done (modules, the app, loaded org state)
+    lives as long as the process: ``gc.freeze()`` moves it out of the
+    collector's sight, so full collections scan only what requests created
+    since. The first generation's threshold goes from 700 to 20,000
+    allocations: a 1,000-alert batch otherwise triggers dozens of collections
+    while decoding one request.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 async def _wait_for_signal(shutdown: trio.Event) -> None:

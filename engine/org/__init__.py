@@ -7,6 +7,7 @@ from engine.org.codec import (
     decode_payloads,
     decode_state,
     encode_event,
+    encode_meta,
     encode_state,
     is_known,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "decode_state",
     "due_commands",
     "encode_event",
+    "encode_meta",
     "encode_state",
     "evolve",
     "execute",

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from engine.alerts import ALERT_EVENT_TYPES
 from engine.alerts import subject_of as alert_subject
 from engine.context import EventMeta
 from engine.org.events import EVENT_TYPES, Event
@@ -30,13 +31,21 @@ _state_encoder = msgspec.msgpack.Encoder()
 _KNOWN = frozenset(t.__name__ for t in EVENT_TYPES)
 
 
-def encode_event(event: Event, meta: EventMeta) -> NewEvent:
-    subject = alert_subject(event) if type(event).__name__.startswith("Alert") else None  # type: ignore[arg-type]
+_ALERT_EVENTS = frozenset(ALERT_EVENT_TYPES)
+
+
+def encode_meta(meta: EventMeta) -> bytes:
+    return _encoder.encode(meta)
+
+
+def encode_event(event: Event, meta: EventMeta | bytes) -> NewEvent:
+    """The envelope of ``event``; ``meta`` may be pre-encoded (shared by a command's events)."""
+    kind = type(event)
     return NewEvent(
-        type=type(event).__name__,
+        type=kind.__name__,
         data=_encoder.encode(event),
-        metadata=_encoder.encode(meta),
-        subject=subject,
+        metadata=meta if isinstance(meta, bytes) else _encoder.encode(meta),
+        subject=alert_subject(event) if kind in _ALERT_EVENTS else None,  # type: ignore[arg-type]
     )
 
 

@@ -40,6 +40,7 @@ from engine.org import (
     decode_state,
     due_commands,
     encode_event,
+    encode_meta,
     encode_state,
     execute,
     fold,
@@ -300,13 +301,16 @@ class OrgActor:
         self._dirty = True
         results: list[tuple[_Reply, Outcome | None, BaseException | None]] = []
         new_events: list[NewEvent] = []
+        meta_of: dict[int, bytes] = {}  # a batch endpoint's commands share one context
         for command, ctx, reply in batch:
             try:
                 events, outcome = execute(self.state, command, ctx, now)
             except PulsarError as error:
                 results.append((reply, None, error))
                 continue
-            meta = EventMeta.of(ctx)
+            meta = meta_of.get(id(ctx))
+            if meta is None:
+                meta = meta_of[id(ctx)] = encode_meta(EventMeta.of(ctx))
             new_events.extend(encode_event(event, meta) for event in events)
             results.append((reply, outcome, None))
         expected = self.state.version - len(new_events)

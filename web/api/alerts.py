@@ -65,7 +65,7 @@ blueprint = Blueprint("alerts", __name__)
 MAX_BATCH = 1000
 
 
-def create_command(body: CreateAlertRequest) -> CreateAlert:
+def create_command(body: CreateAlertRequest, remote_addr: str) -> CreateAlert:
     return CreateAlert(
         alert_id=new_id(),
         message=body.message,
@@ -74,7 +74,7 @@ def create_command(body: CreateAlertRequest) -> CreateAlert:
         tags=tuple(body.tags),
         details=body.details,
         entity=body.entity,
-        source=body.source or request.remote_addr or "",
+        source=body.source or remote_addr,
         priority=body.priority,
         responders=tuple(r.to_responder() for r in body.responders),
         actions=tuple(body.actions),
@@ -97,7 +97,8 @@ async def create_alert() -> Response:
     key = principal()
     body = await parse_body(CreateAlertRequest)
     ctx = await command_context(key)
-    outcome = await services().supervisor.submit(key.org_id, create_command(body), ctx)
+    command = create_command(body, request.remote_addr or "")
+    outcome = await services().supervisor.submit(key.org_id, command, ctx)
     return json_response(_outcome(outcome), 202)
 
 
@@ -109,7 +110,8 @@ async def create_alerts() -> Response:
     if not 1 <= len(bodies) <= MAX_BATCH:
         raise ApiError(422, "invalid_field", f"send 1-{MAX_BATCH} alerts", field="")
     ctx = await command_context(key)
-    commands: list[Command] = [create_command(b) for b in bodies]
+    remote_addr = request.remote_addr or ""
+    commands: list[Command] = [create_command(b, remote_addr) for b in bodies]
     results = await services().supervisor.submit_many(key.org_id, commands, ctx)
     items = [
         _outcome(r)
