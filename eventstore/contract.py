@@ -20,7 +20,7 @@ Guarantees every implementation gives:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Protocol
 
 from eventstore.envelope import Envelope, NewEvent, PayloadChunk, Snapshot
@@ -73,6 +73,17 @@ class EventStore(Protocol):
         """Events of every organization with position > ``after_position``, in order.
 
         Safe for tailing: positions are visible in commit order.
+        """
+        ...
+
+    async def read_all_of_types(
+        self, types: Collection[str], *, after_position: int = 0, limit: int = 1000
+    ) -> tuple[list[Envelope], int]:
+        """Events of the given ``types`` after ``after_position``, and how far it read.
+
+        Returns the events and the position to continue from: a tailer that
+        only cares for a few rare types (the API-key directory) does not
+        transfer every other event, and never rescans what it skipped.
         """
         ...
 

@@ -10,7 +10,7 @@ trio scheduling points where the real store has them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -125,6 +125,15 @@ class MemoryEventStore:
         await trio.lowlevel.checkpoint()
         start = max(after_position, 0)
         return self._log[start : start + limit]
+
+    async def read_all_of_types(
+        self, types: Collection[str], *, after_position: int = 0, limit: int = 1000
+    ) -> tuple[list[Envelope], int]:
+        await trio.lowlevel.checkpoint()
+        horizon = len(self._log)
+        found = [e for e in self._log[max(after_position, 0) :] if e.type in types][:limit]
+        reached = found[-1].position if len(found) == limit else max(horizon, after_position)
+        return found, reached
 
     async def stream_version(self, org_id: str) -> int:
         await trio.lowlevel.checkpoint()

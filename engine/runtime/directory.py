@@ -47,15 +47,14 @@ class Directory:
         return self._keys.get(key_hash)
 
     async def catch_up(self, store: EventStore, *, batch: int = 10_000) -> int:
-        """Apply every access event after ``position``; returns how many envelopes were read."""
+        """Apply every access event after ``position``; returns how many were applied."""
         total = 0
         while True:
-            envelopes = await store.read_all(after_position=self.position, limit=batch)
+            envelopes, self.position = await store.read_all_of_types(
+                _TYPES, after_position=self.position, limit=batch
+            )
             for envelope in envelopes:
-                if envelope.type in _TYPES:
-                    self._apply(envelope.org_id, decode_event(envelope))
-            if envelopes:
-                self.position = envelopes[-1].position
+                self._apply(envelope.org_id, decode_event(envelope))
             total += len(envelopes)
             if len(envelopes) < batch:
                 return total

@@ -12,7 +12,7 @@ exit lets the writer flush what is queued before closing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,21 @@ async def _fetch_envelopes(pool: asyncpg.Pool, sql: str, *args: Any) -> list[Env
         return _envelopes(await conn.fetch(sql, *args))
 
 
+_HEAD = "SELECT coalesce(max(position), 0) FROM events"
+_OF_TYPES = f"""SELECT {_COLS} FROM events
+WHERE position > $1 AND position <= $2 AND type = ANY($3::text[])
+ORDER BY position LIMIT $4"""
+
+
+async def _fetch_of_types(
+    pool: asyncpg.Pool, types: list[str], after: int, limit: int
+) -> tuple[list[Envelope], int]:
+    async with pool.acquire() as conn:
+        head = max(int(await conn.fetchval(_HEAD)), after)
+        rows = _envelopes(await conn.fetch(_OF_TYPES, after, head, types, limit))
+    return rows, rows[-1].position if len(rows) == limit else head
+
+
 class PostgresEventStore:
     """The EventStore on PostgreSQL. Create it with ``open_postgres_store``."""
 
@@ -168,9 +183,7 @@ class PostgresEventStore:
             row = await self.db.fetchrow(_PAYLOADS, org, after_version, chunk, separator)
             if row is None or not row[2]:
                 return
-            yield PayloadChunk(
-                first_version=row[0], last_version=row[1], count=row[2], data=row[3]
-            )
+            yield PayloadChunk(first_version=row[0], last_version=row[1], count=row[2], data=row[3])
             if row[2] < chunk:
                 return
             after_version = row[1]
@@ -181,6 +194,17 @@ class PostgresEventStore:
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
         return await self.db.run(_fetch_envelopes, self._pool, _ALL, after_position, limit)
+
+    async def read_all_of_types(
+        self, types: Collection[str], *, after_position: int = 0, limit: int = 1000
+    ) -> tuple[list[Envelope], int]:
+        """Rows of ``types`` up to the visible head, read in one bridge hop.
+
+        The head (``max(position)``) is read first: appends hold the table lock
+        until they commit, so every position at or below a visible head is
+        committed and visible, and the tailer may continue from the head.
+        """
+        return await self.db.run(_fetch_of_types, self._pool, list(types), after_position, limit)
 
     async def stream_version(self, org_id: str) -> int:
         org = str(org_uuid(org_id))

@@ -167,6 +167,24 @@ async def test_iter_payloads_joins_chunks_in_version_order(store: EventStore) ->
     assert [c async for c in store.iter_payloads(new_org())] == []
 
 
+async def test_read_all_of_types_skips_other_types_and_reports_progress(
+    store: EventStore,
+) -> None:
+    """Only the asked types come back; the returned position lets a tailer skip the rest."""
+    org = new_org()
+    await store.append(org, 0, [ev(1, type_="Key"), ev(2), ev(3), ev(4, type_="Key"), ev(5)])
+    found, reached = await store.read_all_of_types({"Key"})
+    assert [e.version for e in found] == [1, 4]
+    head = (await store.read_all())[-1].position
+    assert reached == head
+    assert await store.read_all_of_types({"Key"}, after_position=reached) == ([], head)
+    first, partial = await store.read_all_of_types({"Key"}, limit=1)
+    assert ([e.version for e in first], partial) == ([1], first[0].position)
+    await store.append(org, 5, [ev(6, type_="Key")])
+    more, _ = await store.read_all_of_types({"Key"}, after_position=reached)
+    assert [e.version for e in more] == [6]
+
+
 async def test_read_subject(store: EventStore) -> None:
     org, other = new_org(), new_org()
     await store.append(org, 0, [ev(1, subject="a"), ev(2, subject="b"), ev(3)])
