@@ -135,7 +135,7 @@ class OrgActor:
         clock: Clock,
         *,
         mailbox_size: int = 1024,
-        max_batch: int = 1000,
+        max_batch: int = 4000,
         snapshot_every: int = 1000,
         idle_timeout: float = 600.0,
         listeners: Sequence[CommitListener] = (),
