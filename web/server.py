@@ -83,7 +83,8 @@ async def run_server(config: Config) -> None:
         _tune_gc()
         hconfig = HypercornConfig()
         hconfig.bind = [f"{config.host}:{config.port}"]
-        hconfig.accesslog = None
+        hconfig.accesslog = None  # one canonical structlog line per request instead
+        hconfig.loglevel = config.log_level.upper()
         hconfig.graceful_timeout = 5
         shutdown = trio.Event()
         async with trio.open_nursery() as nursery:

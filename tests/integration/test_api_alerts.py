@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.helpers.app import Harness, open_harness
 from tests.pg import fresh_database
@@ -265,3 +266,21 @@ async def test_health_and_ready(api: Harness) -> None:
     """/healthz and /readyz answer 200 with a database."""
     assert (await api.client.get("/healthz")).status_code == 200
     assert (await api.client.get("/readyz")).status_code == 200
+
+
+async def test_one_canonical_log_line_per_request_without_secrets(api: Harness) -> None:
+    """Each request logs one 'request' line with method, path, status, org and request id;
+    the API key never appears in logs."""
+    with capture_logs() as logs:
+        response = await api.post("/api/v1/alerts", json={"message": "m"})
+    lines = [entry for entry in logs if entry["event"] == "request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line["method"], line["path"], line["status"], line["org_id"]) == (
+        "POST",
+        "/api/v1/alerts",
+        202,
+        api.org.org_id,
+    )
+    assert line["request_id"] == response.headers["X-Request-Id"]
+    assert api.org.api_key not in repr(logs)

@@ -219,3 +219,35 @@ async def test_crashed_actor_is_rebuilt_without_a_new_command(
         assert [s.org_id for s in sup.statistics()] == [ORG]
         snoozed = await sup.read(ORG, lambda s: s.alerts.alerts[created.alert_id].snoozed)
     assert not snoozed
+
+
+async def test_idle_actor_stops_and_next_command_restarts_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """An actor with no timers stops after its idle timeout; the next command starts it again."""
+    store = MemoryEventStore()
+    async with open_org_supervisor(store, TrioClock(start=START), idle_timeout=60.0) as sup:
+        await sup.submit(ORG, create(1), CTX)
+        await trio.sleep(59)
+        assert [s.org_id for s in sup.statistics()] == [ORG]
+        await trio.sleep(2)
+        assert sup.statistics() == []
+        outcome = await sup.submit(ORG, create(2), CTX)
+        assert (outcome.tiny_id, [s.version for s in sup.statistics()]) == (2, [2])
+
+
+async def test_actor_with_a_pending_timer_does_not_idle_stop(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A snoozed alert keeps its organization's actor alive until the snooze ends."""
+    store = MemoryEventStore()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock, idle_timeout=60.0) as sup:
+        created = await sup.submit(ORG, create(1), CTX)
+        end = clock.now() + timedelta(hours=5)
+        await sup.submit(ORG, SnoozeAlert(alert_id=created.alert_id, end_time=end), CTX)
+        await trio.sleep(4 * 3600)
+        assert [s.org_id for s in sup.statistics()] == [ORG]
+        await trio.sleep(3600 + 120)
+        assert sup.statistics() == []
+    assert not (await load_state(store, ORG)).alerts.alerts[created.alert_id].snoozed
