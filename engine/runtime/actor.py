@@ -100,9 +100,26 @@ async def load_state(store: EventStore, org_id: str) -> OrgState:
         except msgspec.DecodeError:
             log.warning("snapshot_unreadable", org_id=org_id, version=snapshot.version)
             state = initial_state()
-    async for chunk in store.iter_payloads(org_id, after_version=state.version):
-        _fold_payloads(state, chunk.data)
+    # Prefetch: a pump task asks for chunk N+1 while chunk N is folded, so that
+    # PostgreSQL builds the next chunk (string_agg) on its own core meanwhile.
+    send, recv = trio.open_memory_channel[bytes](1)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_pump_payloads, store, org_id, state.version, send)
+        async for data in recv:
+            # Let the pump put its next query on the wire (pump task, then the
+            # trio-asyncio loop task, then asyncpg's send) before the CPU-bound fold.
+            for _ in range(3):
+                await trio.lowlevel.checkpoint()
+            _fold_payloads(state, data)
     return state
+
+
+async def _pump_payloads(
+    store: EventStore, org_id: str, after: int, send: trio.MemorySendChannel[bytes]
+) -> None:
+    async with send:
+        async for chunk in store.iter_payloads(org_id, after_version=after):
+            await send.send(chunk.data)
 
 
 def _fold_payloads(state: OrgState, data: bytes) -> None:
