@@ -60,9 +60,17 @@ def create_app(services: Services) -> QuartTrio:
     _install_hooks(app)
     from web.api.alerts import blueprint as alerts
     from web.api.health import blueprint as health
+    from web.api.heartbeats import blueprint as heartbeats
+    from web.api.integrations import blueprint as integrations
+    from web.compat.opsgenie import blueprint as opsgenie
+    from web.webhooks import blueprint as webhooks
 
     app.register_blueprint(health)
     app.register_blueprint(alerts, url_prefix="/api/v1")
+    app.register_blueprint(integrations, url_prefix="/api/v1")
+    app.register_blueprint(heartbeats, url_prefix="/api/v1")
+    app.register_blueprint(webhooks)
+    app.register_blueprint(opsgenie)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 

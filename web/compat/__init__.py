@@ -1,0 +1,1 @@
+"""Compatibility APIs: other products' wire formats over Pulsar's engine."""

@@ -1,0 +1,7 @@
+"""Inbound webhooks of monitoring tools (integration keys)."""
+
+from quart import Blueprint
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("webhooks", __name__)
