@@ -10,7 +10,8 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -328,9 +329,12 @@ def test_embedded_server_start_stop_restart_reuse(tmp_path: Path) -> None:
         assert trio.run(_embedded_roundtrip, restarted.dsn, False) == ("on", "on", 42)
 
 
-@pytest.mark.slow
-def test_embedded_server_left_by_killed_process_is_reused(tmp_path: Path) -> None:
-    data_dir = tmp_path / "pgdata"
+@contextmanager
+def _embedded_in_child(data_dir: Path) -> Iterator[int]:
+    """A child process that starts the embedded server and lives until SIGKILLed on exit.
+
+    Yields the postmaster's pid. SIGKILL runs no cleanup: the server stays up.
+    """
     code = (
         "import sys, time; from eventstore import start_embedded; "
         "s = start_embedded(sys.argv[1]); print(s.pid, flush=True); time.sleep(60)"
@@ -338,38 +342,37 @@ def test_embedded_server_left_by_killed_process_is_reused(tmp_path: Path) -> Non
     child = subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE)
     try:
         assert child.stdout is not None
-        orphan_pid = int(child.stdout.readline())
+        yield int(child.stdout.readline())
     finally:
-        child.kill()  # SIGKILL: no cleanup runs, the server stays up
+        child.kill()
         child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def _stopped(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+@pytest.mark.slow
+def test_embedded_server_left_by_killed_process_is_reused(tmp_path: Path) -> None:
+    """A server left running by a SIGKILLed process is reused, then stopped by its last user."""
+    data_dir = tmp_path / "pgdata"
+    with _embedded_in_child(data_dir) as orphan_pid:
+        pass
     with EmbeddedPostgres(data_dir) as server:
         assert server.pid == orphan_pid
-    assert not psutil.pid_exists(orphan_pid) or psutil.Process(orphan_pid).status() == "zombie"
+    assert _stopped(orphan_pid)
 
 
 @pytest.mark.slow
 def test_embedded_server_is_not_stopped_under_another_live_user(tmp_path: Path) -> None:
     """A CLI-style start/stop beside a running server leaves it up; the last user stops it."""
     data_dir = tmp_path / "pgdata"
-    code = (
-        "import sys, time; from eventstore import start_embedded; "
-        "s = start_embedded(sys.argv[1]); print(s.pid, flush=True); time.sleep(60)"
-    )
-    child = subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE)
-    try:
-        assert child.stdout is not None
-        server_pid = int(child.stdout.readline())
+    with _embedded_in_child(data_dir) as server_pid:
         with EmbeddedPostgres(data_dir) as beside:
             assert beside.pid == server_pid
-        assert psutil.pid_exists(server_pid)
-        assert psutil.Process(server_pid).status() != "zombie"
-    finally:
-        child.kill()
-        child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
+        assert not _stopped(server_pid)
     with EmbeddedPostgres(data_dir) as last:
         assert last.pid == server_pid
-    assert not psutil.pid_exists(server_pid) or psutil.Process(server_pid).status() == "zombie"
+    assert _stopped(server_pid)
