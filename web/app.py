@@ -6,6 +6,8 @@ services (no globals): the composition root is ``web.server``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -31,7 +33,15 @@ from eventstore import EventStore
 from web.config import Config
 from web.errors import ApiError, error_response, from_engine, from_validation
 
-__all__ = ["Services", "command_context", "create_app", "json_response", "parse_body", "principal"]
+__all__ = [
+    "Services",
+    "command_context",
+    "create_app",
+    "json_response",
+    "parse_body",
+    "principal",
+    "request_keys",
+]
 
 T = TypeVar("T")
 log = structlog.get_logger("pulsar.http")
@@ -61,6 +71,7 @@ def create_app(services: Services) -> QuartTrio:
     from web.api.alerts import blueprint as alerts
     from web.api.health import blueprint as health
     from web.api.heartbeats import blueprint as heartbeats
+    from web.api.heartbeats import opsgenie_blueprint as opsgenie_heartbeats
     from web.api.integrations import blueprint as integrations
     from web.compat.opsgenie import blueprint as opsgenie
     from web.webhooks import blueprint as webhooks
@@ -71,6 +82,7 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)
+    app.register_blueprint(opsgenie_heartbeats)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 
@@ -130,17 +142,46 @@ def _install_hooks(app: QuartTrio) -> None:
         return error_response(500, "internal", "internal error")
 
 
+def request_keys() -> list[str]:
+    """Keys the request presents, in the ways Opsgenie clients send them.
+
+    ``Authorization: GenieKey <key>`` or ``Bearer <key>``; ``Basic`` with the
+    key as user or password (``base64(key)``, ``base64(key:)``,
+    ``base64(:key)``, ``base64(user:key)``); and the ``?apiKey=`` parameter.
+    """
+    keys: list[str] = []
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() in ("geniekey", "bearer") and token:
+        keys.append(token)
+    elif scheme.lower() == "basic" and token:
+        try:
+            decoded = base64.b64decode(token, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user, _, password = decoded.partition(":")
+        keys.extend(part for part in (user, password) if part)
+    query_key = request.args.get("apiKey", "").strip()
+    if query_key:
+        keys.append(query_key)
+    return keys
+
+
 def principal() -> KeyEntry:
-    """The API key of the request; raises 401. Sets ``g.org_id``."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() not in {"genieKey".lower(), "bearer"} or not token.strip():
+    """The organization API key of the request (see ``request_keys``); raises 401.
+
+    Sets ``g.org_id``.
+    """
+    keys = request_keys()
+    if not keys:
         raise ApiError(401, "unauthorized", "missing API key: use 'Authorization: GenieKey <key>'")
-    entry = services().directory.lookup(hash_api_key(token.strip()))
-    if entry is None:
-        raise ApiError(401, "unauthorized", "invalid API key")
-    g.org_id = entry.org_id
-    return entry
+    directory = services().directory
+    for key in keys:
+        entry = directory.lookup(hash_api_key(key))
+        if entry is not None:
+            g.org_id = entry.org_id
+            return entry
+    raise ApiError(401, "unauthorized", "invalid API key")
 
 
 async def command_context(key: KeyEntry) -> CommandContext:

@@ -27,6 +27,7 @@ __all__ = [
     "PRIORITIES",
     "RESPONDER_TYPES",
     "AcknowledgeAlert",
+    "AcknowledgeAlertByAlias",
     "AddDetails",
     "AddNote",
     "AddResponder",
@@ -34,6 +35,7 @@ __all__ = [
     "AlertCommand",
     "AssignAlert",
     "CloseAlert",
+    "CloseAlertByAlias",
     "CreateAlert",
     "DeleteAlert",
     "EscalateAlert",
@@ -121,6 +123,33 @@ class UnacknowledgeAlert(_NotedAction, frozen=True, kw_only=True):
 @final
 class CloseAlert(_NotedAction, frozen=True, kw_only=True):
     """Close an alert (a no-op if it is closed already)."""
+
+
+@final
+class CloseAlertByAlias(_Command, frozen=True, kw_only=True):
+    """Close the open alert with ``alias``, resolved atomically inside ``decide``.
+
+    For webhooks (Alertmanager resolved, PagerDuty resolve): no open alert with the alias,
+    or one opened through another integration than a non-empty ``integration_id``, is a
+    no-op rather than an error, so a late or duplicate resolve is harmless.
+    """
+
+    alias: str
+    integration_id: str = ""
+    user: str = ""
+    source: str = ""
+    note: str = ""
+
+
+@final
+class AcknowledgeAlertByAlias(_Command, frozen=True, kw_only=True):
+    """Acknowledge the open alert with ``alias``; tolerant like ``CloseAlertByAlias``."""
+
+    alias: str
+    integration_id: str = ""
+    user: str = ""
+    source: str = ""
+    note: str = ""
 
 
 @final
@@ -245,6 +274,8 @@ AlertCommand = (
     | EscalateAlert
     | AddResponder
     | DeleteAlert
+    | CloseAlertByAlias
+    | AcknowledgeAlertByAlias
 )
 """Every alert command; decode with ``msgspec.json.decode(raw, type=AlertCommand)``."""
 
@@ -267,6 +298,8 @@ ALERT_COMMAND_TYPES: Final[tuple[type[AlertCommand], ...]] = (
     EscalateAlert,
     AddResponder,
     DeleteAlert,
+    CloseAlertByAlias,
+    AcknowledgeAlertByAlias,
 )
 
 

@@ -93,6 +93,8 @@ def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e
     match command:
         case c.CreateAlert():
             return _create(state, command, now)
+        case c.CloseAlertByAlias() | c.AcknowledgeAlertByAlias():
+            return _by_alias(state, command, now)
         case c.UnsnoozeAlert():
             until = state.snoozed_until.get(command.alert_id)
             if until is None or until > now:
@@ -119,6 +121,22 @@ def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e
             if command.note:
                 events.append(_note(alert.id, command.user, command.source, command.note, now))
             return events
+
+
+def _by_alias(
+    state: AlertsState, command: c.CloseAlertByAlias | c.AcknowledgeAlertByAlias, now: datetime
+) -> list[e.AlertEvent]:
+    """Close or acknowledge the open alert with the command's alias; none is a no-op."""
+    alert_id = state.open_by_alias.get(command.alias)
+    if alert_id is None:
+        return []
+    integration = state.alerts[alert_id].integration
+    if command.integration_id and (integration is None or integration.id != command.integration_id):
+        return []
+    who = {"user": command.user, "source": command.source, "note": command.note}
+    if isinstance(command, c.CloseAlertByAlias):
+        return decide(state, c.CloseAlert(alert_id=alert_id, **who), now)
+    return decide(state, c.AcknowledgeAlert(alert_id=alert_id, **who), now)
 
 
 _CLOSED_OK = (c.CloseAlert, c.AddTags, c.RemoveTags, c.AddDetails, c.RemoveDetails)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from engine import access, alerts
+from engine import access, alerts, heartbeats, integrations
 from engine.context import CommandContext
-from engine.errors import Conflict
+from engine.errors import Conflict, Rejected
 from engine.org.events import Command, Event, RequestRecorded
 from engine.org.state import OrgState, Outcome, RecordedRequest
 
@@ -34,6 +34,10 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
     """The events ``command`` produces against ``state``; raises ``Rejected``."""
     if isinstance(command, _ACCESS_COMMANDS):
         return list(access.decide(state.access, command, now))
+    if isinstance(command, integrations.INTEGRATION_COMMAND_TYPES):
+        return list(integrations.decide(state.integrations, command, now))
+    if isinstance(command, heartbeats.HEARTBEAT_COMMAND_TYPES):
+        return _decide_heartbeat(state, command, now)
     return list(alerts.decide(state.alerts, command, now))
 
 
@@ -44,6 +48,10 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         _record_request(state, event)
     elif isinstance(event, access.ACCESS_EVENT_TYPES):
         access.evolve(state.access, event)
+    elif isinstance(event, integrations.INTEGRATION_EVENT_TYPES):
+        integrations.evolve(state.integrations, event)
+    elif isinstance(event, heartbeats.HEARTBEAT_EVENT_TYPES):
+        heartbeats.evolve(state.heartbeats, event)
     else:
         alerts.evolve(state.alerts, event)
     return state
@@ -92,6 +100,8 @@ def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcom
         key_id = getattr(command, "key_id", None)
         return Outcome(result="updated" if events else "noop", key_id=key_id)
     alert_id = getattr(command, "alert_id", None)
+    if alert_id is None and events:  # by-alias commands: the alert their events name
+        alert_id = getattr(events[0], "alert_id", None)
     alert = state.alerts.alerts.get(alert_id) if alert_id else None
     if events and isinstance(events[0], alerts.AlertDeduplicated):
         alert_id = events[0].alert_id
@@ -121,13 +131,60 @@ def _record_request(state: OrgState, event: RequestRecorded) -> None:
 
 def next_due(state: OrgState) -> datetime | None:
     """The earliest due-time of any timer in the organization."""
-    return alerts.next_due(state.alerts)
+    dues = (alerts.next_due(state.alerts), heartbeats.next_due(state.heartbeats))
+    return min((due for due in dues if due is not None), default=None)
 
 
 def due_commands(state: OrgState, now: datetime) -> list[Command]:
-    """The system commands whose due-time has come (snooze expiry)."""
-    return [
+    """The system commands whose due-time has come (snooze end, heartbeat expiry)."""
+    unsnoozes: list[Command] = [
         alerts.UnsnoozeAlert(alert_id=alert_id)
         for alert_id, until in state.alerts.snoozed_until.items()
         if until <= now
     ]
+    expiries = heartbeats.due_heartbeats(state.heartbeats, now)
+    return unsnoozes + [heartbeats.ExpireHeartbeat(name=name) for name in expiries]
+
+
+def _decide_heartbeat(
+    state: OrgState, command: heartbeats.HeartbeatCommand, now: datetime
+) -> list[Event]:
+    """A heartbeat command's events, plus the alert its expiry raises or its ping closes."""
+    events: list[Event] = list(heartbeats.decide(state.heartbeats, command, now))
+    first = events[0] if events else None
+    if isinstance(first, heartbeats.HeartbeatExpired):
+        events += _raise_heartbeat_alert(state, first, now)
+    elif isinstance(first, heartbeats.HeartbeatPinged):
+        events += _close_heartbeat_alert(state, first.name, now)
+    return events
+
+
+def _raise_heartbeat_alert(
+    state: OrgState, expired: heartbeats.HeartbeatExpired, now: datetime
+) -> list[Event]:
+    """The alert of an expired heartbeat: created, or counted on its open alias."""
+    settings = state.heartbeats.heartbeats[expired.name].settings
+    command = alerts.CreateAlert(
+        alert_id=expired.alert_id,
+        message=settings.alert_message,
+        alias=expired.alert_alias,
+        tags=settings.alert_tags,
+        priority=settings.alert_priority,
+        entity=expired.name,
+        source="heartbeat",
+    )
+    try:
+        return list(alerts.decide(state.alerts, command, now))
+    except Rejected:
+        # A timer command must not fail, or the timer would retry it forever: the
+        # expiry is still recorded (HeartbeatExpired) without an alert.
+        return []
+
+
+def _close_heartbeat_alert(state: OrgState, name: str, now: datetime) -> list[Event]:
+    """A ping closes the heartbeat's open alert, if there is one."""
+    alert_id = state.alerts.open_by_alias.get(heartbeats.alert_alias(name))
+    if alert_id is None:
+        return []
+    close = alerts.CloseAlert(alert_id=alert_id, source="heartbeat", note="Heartbeat pinged")
+    return list(alerts.decide(state.alerts, close, now))

@@ -9,6 +9,8 @@ import msgspec
 
 from engine.access import ACCESS_EVENT_TYPES, AccessCommand, AccessEvent
 from engine.alerts import ALERT_EVENT_TYPES, AlertCommand, AlertEvent
+from engine.heartbeats import HEARTBEAT_EVENT_TYPES, HeartbeatCommand, HeartbeatEvent
+from engine.integrations import INTEGRATION_EVENT_TYPES, IntegrationCommand, IntegrationEvent
 from engine.org.state import Outcome
 
 __all__ = ["EVENT_TYPES", "Command", "Event", "RequestRecorded"]
@@ -24,7 +26,13 @@ class RequestRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
     at: datetime
 
 
-Event = AccessEvent | AlertEvent | RequestRecorded
-Command = AccessCommand | AlertCommand
+Event = AccessEvent | AlertEvent | IntegrationEvent | HeartbeatEvent | RequestRecorded
+Command = AccessCommand | AlertCommand | IntegrationCommand | HeartbeatCommand
 
-EVENT_TYPES: tuple[type, ...] = (*ACCESS_EVENT_TYPES, *ALERT_EVENT_TYPES, RequestRecorded)
+EVENT_TYPES: tuple[type, ...] = (
+    *ACCESS_EVENT_TYPES,
+    *ALERT_EVENT_TYPES,
+    *INTEGRATION_EVENT_TYPES,
+    *HEARTBEAT_EVENT_TYPES,
+    RequestRecorded,
+)

@@ -16,12 +16,16 @@ from engine.access import AccessState
 from engine.access import initial_state as initial_access
 from engine.alerts import AlertsState
 from engine.alerts import initial_state as initial_alerts
+from engine.heartbeats import HeartbeatsState
+from engine.heartbeats import initial_state as initial_heartbeats
+from engine.integrations import IntegrationsState
+from engine.integrations import initial_state as initial_integrations
 
 __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", "initial_state"]
 
 # Bump whenever the shape of OrgState (or any area state) changes: snapshots of
 # another schema version are ignored and the state is folded from the log.
-SNAPSHOT_SCHEMA_VERSION = 1
+SNAPSHOT_SCHEMA_VERSION = 2
 
 
 @final
@@ -49,6 +53,8 @@ class OrgState(msgspec.Struct, kw_only=True):
     version: int = 0
     access: AccessState = msgspec.field(default_factory=initial_access)
     alerts: AlertsState = msgspec.field(default_factory=initial_alerts)
+    heartbeats: HeartbeatsState = msgspec.field(default_factory=initial_heartbeats)
+    integrations: IntegrationsState = msgspec.field(default_factory=initial_integrations)
     # Idempotency keys in arrival order (dicts keep insertion order), so the
     # oldest can be pruned from the front as new ones arrive.
     requests: dict[str, RecordedRequest] = msgspec.field(default_factory=dict)

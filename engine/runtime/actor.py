@@ -22,6 +22,7 @@ import gc
 import math
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar, final
 
 import msgspec
@@ -175,6 +176,7 @@ class OrgActor:
         self._nursery: trio.Nursery | None = None
         self.loaded = False
         self._wait_scope: trio.CancelScope | None = None
+        self._fired_due: datetime | None = None
         self.stopped = False
 
     # -- callers ---------------------------------------------------------
@@ -289,6 +291,10 @@ class OrgActor:
         while True:
             due = next_due(self.state)
             deadline = self._clock.deadline_for(due) if due else math.inf
+            if due is not None and due == self._fired_due:
+                # The last wake-up for this due-time changed nothing (an area's
+                # next_due and due_commands disagree): retry each second, don't spin.
+                deadline = trio.current_time() + 1.0
             wake = min(deadline, trio.current_time() + _MAX_SLEEP)
             if due is None:
                 wake = min(wake, idle_deadline)
@@ -297,6 +303,10 @@ class OrgActor:
                 return self._drain(first)
             self._wait_scope = None
             now = self._clock.now()
+            if due is not None and due <= now:
+                if due == self._fired_due:
+                    log.error("timer_made_no_progress", org_id=self.org_id, due=due.isoformat())
+                self._fired_due = due
             timer_commands = due_commands(self.state, now)
             if timer_commands:
                 return [(cmd, _timer_ctx(cmd), _Reply()) for cmd in timer_commands]

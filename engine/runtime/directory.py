@@ -15,13 +15,22 @@ import structlog
 import trio
 
 from engine.access import ApiKeyCreated, ApiKeyRevoked, OrganizationCreated
+from engine.integrations import IntegrationCreated, IntegrationDeleted
 from engine.org import decode_event
 from eventstore import EventStore, EventStoreError
 
-__all__ = ["Directory", "KeyEntry"]
+__all__ = ["Directory", "IntegrationKey", "KeyEntry"]
 
 log = structlog.get_logger("pulsar.directory")
-_TYPES = frozenset({"OrganizationCreated", "ApiKeyCreated", "ApiKeyRevoked"})
+_TYPES = frozenset(
+    {
+        "OrganizationCreated",
+        "ApiKeyCreated",
+        "ApiKeyRevoked",
+        "IntegrationCreated",
+        "IntegrationDeleted",
+    }
+)
 
 
 @final
@@ -33,6 +42,15 @@ class KeyEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
+class IntegrationKey(msgspec.Struct, frozen=True, kw_only=True):
+    """What an integration's ingestion key opens: its organization and integration."""
+
+    org_id: str
+    integration_id: str
+    kind: str
+
+
+@final
 class Directory:
     """API-key hash -> organization, and organization names, from the log."""
 
@@ -41,10 +59,24 @@ class Directory:
         self.orgs: dict[str, str] = {}
         self._keys: dict[str, KeyEntry] = {}
         self._hash_of: dict[tuple[str, str], str] = {}
+        self._integrations: dict[str, IntegrationKey] = {}
         self._caught_up = trio.Event()
 
     def lookup(self, key_hash: str) -> KeyEntry | None:
         return self._keys.get(key_hash)
+
+    def lookup_integration(self, key_hash: str) -> IntegrationKey | None:
+        """The integration whose ingestion key hashes to ``key_hash``, if any."""
+        return self._integrations.get(key_hash)
+
+    def learn_integration(self, org_id: str, integration_id: str, kind: str, key_hash: str) -> None:
+        """Know an integration this process just committed, before the tail reaches it.
+
+        Idempotent: the tail applies the same ``IntegrationCreated`` again later.
+        """
+        self._integrations[key_hash] = IntegrationKey(
+            org_id=org_id, integration_id=integration_id, kind=kind
+        )
 
     async def catch_up(self, store: EventStore, *, batch: int = 10_000) -> int:
         """Apply every access event after ``position``; returns how many were applied."""
@@ -85,3 +117,9 @@ class Directory:
                 key_hash = self._hash_of.pop((org_id, event.key_id), None)
                 if key_hash is not None:
                     self._keys.pop(key_hash, None)
+            case IntegrationCreated():
+                self._integrations[event.key_hash] = IntegrationKey(
+                    org_id=org_id, integration_id=event.integration_id, kind=event.kind
+                )
+            case IntegrationDeleted():
+                self._integrations.pop(event.key_hash, None)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -64,17 +65,26 @@ class ServerProcess:
 async def run_server(
     dsn: str | None, *, env: dict[str, str] | None = None, startup_seconds: float = 30.0
 ) -> AsyncIterator[ServerProcess]:
-    """Start ``pulsar serve`` on a free port; wait for /healthz; SIGTERM it on exit."""
+    """Start ``pulsar serve`` on a free port; wait for /healthz; SIGTERM it on exit.
+
+    If it exits before it is healthy, the error carries the tail of its stderr.
+    """
     port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in the finally below
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "web", "serve", "--port", str(port)],
         env=_env(dsn, env),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     server = ServerProcess(process, f"http://127.0.0.1:{port}")
     try:
-        await _wait_healthy(server, startup_seconds)
+        try:
+            await _wait_healthy(server, startup_seconds)
+        except RuntimeError as error:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{error}; stderr:\n{tail}") from None
         yield server
     finally:
         with trio.CancelScope(shield=True):
@@ -85,6 +95,7 @@ async def run_server(
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
+            log.close()
 
 
 async def _wait_healthy(server: ServerProcess, startup_seconds: float) -> None:

@@ -21,7 +21,7 @@ from engine import (
     open_org_supervisor,
     verify_replay,
 )
-from engine.org import encode_state, fold, initial_state
+from engine.org import SNAPSHOT_SCHEMA_VERSION, encode_state, fold, initial_state
 from eventstore import open_postgres_store
 from tests.pg import fresh_database
 
@@ -42,7 +42,7 @@ async def test_snapshot_plus_tail_equals_full_replay() -> None:
             for i in range(37):
                 await sup.submit(org_id, create(i), CTX)
             live = encode_state(await sup.read(org_id, lambda s: s))
-        snapshot = await store.load_snapshot(org_id, 1)
+        snapshot = await store.load_snapshot(org_id, SNAPSHOT_SCHEMA_VERSION)
         assert snapshot is not None
         assert 30 <= snapshot.version < 39
         full = initial_state()

@@ -251,3 +251,25 @@ async def test_actor_with_a_pending_timer_does_not_idle_stop(
         await trio.sleep(3600 + 120)
         assert sup.statistics() == []
     assert not (await load_state(store, ORG)).alerts.alerts[created.alert_id].snoozed
+
+
+async def test_a_timer_that_changes_nothing_is_retried_each_second_not_spun(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If next_due stays in the past after its commands ran, the actor retries once a
+    second instead of looping without pause (and logs the inconsistency)."""
+    import engine.runtime.actor as actor_module
+
+    stuck = START + timedelta(minutes=1)
+    calls: list[float] = []
+
+    def due_commands(state, now):  # type: ignore[no-untyped-def]
+        calls.append(trio.current_time())
+        return []
+
+    monkeypatch.setattr(actor_module, "next_due", lambda state: stuck)
+    monkeypatch.setattr(actor_module, "due_commands", due_commands)
+    async with open_org_supervisor(MemoryEventStore(), TrioClock(start=START)) as sup:
+        await sup.actor(ORG)
+        await trio.sleep(60 + 10.5)
+    assert 9 <= len(calls) <= 13

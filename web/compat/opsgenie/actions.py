@@ -98,7 +98,7 @@ def _responder(recipient: RecipientIn, default_type: str, field: str) -> Respond
 
 
 async def create_alert() -> Response:
-    key = authenticate()
+    key = await authenticate()
     body = await parse_body(CreateIn)
     fields = create_fields(body)
     if not fields["message"]:
@@ -120,7 +120,7 @@ async def create_alert() -> Response:
 
 async def _act(identifier: str, action: str, kind: type, build: Build, done: str) -> Response:
     """Parse, resolve, submit; record the outcome as the request status; answer 202."""
-    key = authenticate()
+    key = await authenticate()
     body: Any = await parse_body(kind, optional=True)
     id_type = identifier_type()
     ctx = await command_context(key)
@@ -306,7 +306,7 @@ async def delete_alert(identifier: str) -> Response:
 
 
 async def request_status(request_id: str) -> Response:
-    key = authenticate()
+    key = await authenticate()
     found = request_store().get(key.org_id, request_id, services().clock.now())
     if found is None:
         raise ApiError(404, "not_found", "Request does not exist")

@@ -47,7 +47,7 @@ _LOG_TEXT: Final = {
 
 
 async def get_alert(identifier: str) -> Response:
-    key = authenticate()
+    key = await authenticate()
     kind = identifier_type()
 
     def view(state: OrgState) -> Any:
@@ -89,7 +89,7 @@ def _paging(total: int, offset: int, limit: int, sort: str, order: str) -> dict[
 
 
 async def list_alerts() -> Response:
-    key = authenticate()
+    key = await authenticate()
     predicate = _predicate()
     offset = int_arg("offset", 0, 0)
     limit = int_arg("limit", 20, 1, 100)
@@ -116,7 +116,7 @@ async def list_alerts() -> Response:
 
 
 async def count_alerts() -> Response:
-    key = authenticate()
+    key = await authenticate()
     predicate = _predicate()
     count = await services().supervisor.read(
         key.org_id, lambda s: sum(1 for a in s.alerts.alerts.values() if predicate(a))
@@ -143,7 +143,7 @@ def _page(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, 
 
 
 async def list_notes(identifier: str) -> Response:
-    key = authenticate()
+    key = await authenticate()
     kind = identifier_type()
 
     def view(state: OrgState) -> list[dict[str, Any]]:
@@ -164,7 +164,7 @@ async def list_notes(identifier: str) -> Response:
 
 
 async def list_logs(identifier: str) -> Response:
-    key = authenticate()
+    key = await authenticate()
     alert_id, _ = await resolve(key.org_id, identifier, identifier_type())
     envelopes = await services().store.read_subject(key.org_id, alert_id)
     logs = []
@@ -187,13 +187,13 @@ async def list_logs(identifier: str) -> Response:
 
 async def list_recipients(identifier: str) -> Response:
     """Pulsar does not page people yet: the recipients list is empty."""
-    key = authenticate()
+    key = await authenticate()
     await resolve(key.org_id, identifier, identifier_type())
     return og_response({"data": []})
 
 
 async def not_implemented(**_: str) -> Response:
-    authenticate()
+    await authenticate()
     return og_error(501, "Not implemented in Pulsar")
 
 

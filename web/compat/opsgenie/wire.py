@@ -7,8 +7,6 @@ logs and records in event metadata) and ``took`` (seconds); errors are
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import time
 from datetime import UTC, datetime
@@ -16,11 +14,20 @@ from typing import Any
 
 import msgspec
 import structlog
-from quart import Blueprint, Response, g, request
+from quart import Blueprint, Response, g
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, KeyEntry, NotFound, Overloaded, PulsarError, Rejected, hash_api_key
-from web.app import services
+from engine import (
+    Conflict,
+    KeyEntry,
+    NotFound,
+    OrgState,
+    Overloaded,
+    PulsarError,
+    Rejected,
+    hash_api_key,
+)
+from web.app import request_keys, services
 from web.errors import ApiError
 
 __all__ = [
@@ -73,38 +80,44 @@ def og_error(
     return og_response(body, status, **(headers or {}))
 
 
-def authenticate() -> KeyEntry:
-    """The organization API key of the request (GenieKey, Bearer, Basic or ``?apiKey=``)."""
-    for candidate in _candidate_keys():
-        entry = services().directory.lookup(hash_api_key(candidate))
+# Integration types whose ingestion key also opens the Opsgenie API (what
+# Alertmanager's and Grafana's opsgenie receivers are configured with).
+_OPSGENIE_KINDS = frozenset({"api", "opsgenie"})
+
+
+async def authenticate() -> KeyEntry:
+    """The key of the request (GenieKey, Bearer, Basic or ``?apiKey=``).
+
+    An organization API key, or the key of an enabled ``api``/``opsgenie``
+    integration (then ``key_id`` is the integration's id). A disabled
+    integration is 403 ``integration_disabled``.
+    """
+    directory = services().directory
+    for candidate in request_keys():
+        digest = hash_api_key(candidate)
+        entry = directory.lookup(digest)
         if entry is not None:
             g.org_id = entry.org_id
             return entry
+        integration = directory.lookup_integration(digest)
+        if integration is not None and integration.kind in _OPSGENIE_KINDS:
+            return await _integration_entry(integration.org_id, integration.integration_id)
     raise ApiError(401, "unauthorized", "Could not authenticate")
 
 
-def _candidate_keys() -> list[str]:
-    keys: list[str] = []
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() in ("geniekey", "bearer") and token:
-        keys.append(token)
-    elif scheme.lower() == "basic" and token:
-        keys.extend(_basic_keys(token))
-    query_key = request.args.get("apiKey", "").strip()
-    if query_key:
-        keys.append(query_key)
-    return keys
+async def _integration_entry(org_id: str, integration_id: str) -> KeyEntry:
+    def view(state: OrgState) -> tuple[str, bool] | None:
+        record = state.integrations.integrations.get(integration_id)
+        return None if record is None else (record.name, record.enabled)
 
-
-def _basic_keys(token: str) -> list[str]:
-    """``base64(key)``, ``base64(key:)``, ``base64(:key)`` or ``base64(user:key)``."""
-    try:
-        decoded = base64.b64decode(token, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return []
-    user, _, password = decoded.partition(":")
-    return [part for part in (user, password) if part]
+    found = await services().supervisor.read(org_id, view)
+    if found is None:
+        raise ApiError(401, "unauthorized", "Could not authenticate")
+    name, enabled = found
+    if not enabled:
+        raise ApiError(403, "integration_disabled", f"integration {name!r} is disabled")
+    g.org_id = org_id
+    return KeyEntry(org_id=org_id, key_id=integration_id, name=name, rights=("integration",))
 
 
 def _engine_error(error: PulsarError) -> Response:

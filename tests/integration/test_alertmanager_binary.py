@@ -1,0 +1,169 @@
+"""The real Prometheus Alertmanager (Debian's binary) as a webhook client of Pulsar.
+
+Pulsar runs as ``pulsar serve`` on a free loopback port; Alertmanager runs on another with a
+``webhook_configs`` receiver pointing at Pulsar (key in ``http_config.authorization``) and
+clustering disabled. An alert posted to Alertmanager must appear in Pulsar with the
+fingerprint as alias, its summary, label tags and mapped priority; re-posting it with an
+``endsAt`` in the past must close it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from tests.helpers.server import create_org, free_port, run_server
+from tests.pg import fresh_database
+
+pytestmark = pytest.mark.postgres
+
+BINARY = Path("/usr/bin/prometheus-alertmanager")
+ENSURE = Path(__file__).resolve().parents[2] / "scripts" / "ensure-alertmanager"
+
+CONFIG = """
+route:
+  receiver: pulsar
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: pulsar
+    webhook_configs:
+      - url: {url}
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: {key}
+"""
+
+
+def _ensure_binary() -> None:
+    """Install the Debian package if needed; skip only when that is impossible."""
+    if BINARY.exists():
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"{BINARY} is missing and apt-get is unavailable (CI installs it)")
+    subprocess.run(["bash", str(ENSURE)], check=True, timeout=300)
+
+
+@asynccontextmanager
+async def run_alertmanager(tmp: Path, url: str, key: str) -> AsyncIterator[str]:
+    """Start Alertmanager on a free loopback port; yield its base URL; stop it on exit."""
+    config = tmp / "alertmanager.yml"
+    config.write_text(CONFIG.format(url=url, key=key))
+    port = free_port()
+    process = await trio.lowlevel.open_process(
+        [
+            str(BINARY),
+            f"--config.file={config}",
+            f"--storage.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            await _eventually(lambda: _ready(client, base), "Alertmanager ready")
+        yield base
+    finally:
+        with trio.CancelScope(shield=True):
+            process.terminate()
+            with trio.move_on_after(10):
+                await process.wait()
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def _ready(client: httpx.AsyncClient, base: str) -> bool:
+    try:
+        return (await client.get(f"{base}/-/ready")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def _eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 20.0) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``seconds``."""
+    with trio.move_on_after(seconds):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await trio.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+async def test_alertmanager_fires_and_resolves_into_pulsar(tmp_path: Path) -> None:
+    """A firing alert appears with fingerprint alias, summary, tags, priority; resolve closes."""
+    _ensure_binary()
+    async with fresh_database() as dsn:
+        _, api_key = await create_org(dsn)
+        async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
+            headers = {"Authorization": f"GenieKey {api_key}"}
+            response = await _eventually(
+                lambda: _create_integration(pulsar, headers), "the API key to be known"
+            )
+            key = response["data"]["key"]
+            url = f"{server.base_url}/v1/webhooks/alertmanager"
+            async with run_alertmanager(tmp_path, url, key) as am, httpx.AsyncClient() as client:
+                now = datetime.now(UTC)
+                alert = {
+                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+                    "annotations": {"summary": "Disk is full on db1"},
+                    "startsAt": now.isoformat(),
+                }
+                posted = await client.post(f"{am}/api/v2/alerts", json=[alert])
+                assert posted.status_code == 200, posted.text
+                fingerprint = (await client.get(f"{am}/api/v2/alerts")).json()[0]["fingerprint"]
+
+                async def in_pulsar(status: str) -> dict[str, Any] | None:
+                    got = await pulsar.get(
+                        f"/api/v1/alerts/{fingerprint}?identifierType=alias", headers=headers
+                    )
+                    data: dict[str, Any] | None = got.json().get("data")
+                    return data if data and data["status"] == status else None
+
+                data = await _eventually(lambda: in_pulsar("open"), "the firing alert")
+                assert (data["alias"], data["message"], data["priority"]) == (
+                    fingerprint,
+                    "Disk is full on db1",
+                    "P1",
+                )
+                assert {"alertname:DiskFull", "instance:db1", "severity:critical"} <= set(
+                    data["tags"]
+                )
+                assert data["source"] == "Alertmanager"
+                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
+                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
+                await client.post(f"{am}/api/v2/alerts", json=[resolved])
+                closed = await _eventually(lambda: in_pulsar("closed"), "the resolve")
+                assert closed["count"] == 1
+
+
+async def _create_integration(
+    pulsar: httpx.AsyncClient, headers: dict[str, str]
+) -> dict[str, Any] | None:
+    response = await pulsar.post(
+        "/api/v1/integrations",
+        json={"name": "prometheus", "type": "alertmanager"},
+        headers=headers,
+    )
+    if response.status_code == 401:
+        return None
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
