@@ -54,6 +54,7 @@ run: install
 # stderr) and fails if no server can be had; that failure fails the target.
 # The recipe ends with pytest, so its exit status is the target's.
 test: install
+	@bash scripts/ensure-alertmanager
 	@DATABASE_URL="$$(bash scripts/ensure-postgres | tail -n 1)"; \
 	export DATABASE_URL; \
 	echo "make test: DATABASE_URL=$$DATABASE_URL"; \
