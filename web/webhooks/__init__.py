@@ -18,4 +18,4 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("webhooks", __name__)
 
 # The format modules register their routes on ``blueprint``.
-from web.webhooks import alertmanager, grafana, pagerduty  # noqa: E402, F401
+from web.webhooks import alertmanager, generic, grafana, pagerduty  # noqa: E402, F401
