@@ -5,10 +5,15 @@ Pulsar runs as ``pulsar serve`` on a free loopback port; Alertmanager runs on an
 clustering disabled. An alert posted to Alertmanager must appear in Pulsar with the
 fingerprint as alias, its summary, label tags and mapped priority; re-posting it with an
 ``endsAt`` in the past must close it.
+
+A second test configures ``opsgenie_configs`` with ``api_url`` pointing at Pulsar under a
+prefix and the key of an ``opsgenie`` integration: the create (alias = SHA-256 of the group
+key) lands through Pulsar's /v2 alert API and the group's resolve closes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -48,6 +53,25 @@ receivers:
 """
 
 
+OPSGENIE_CONFIG = """
+route:
+  receiver: pulsar
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: pulsar
+    opsgenie_configs:
+      - api_key: {key}
+        api_url: {url}
+        message: '{{{{ .CommonAnnotations.summary }}}}'
+        priority: P2
+        tags: 'prom,{{{{ .CommonLabels.severity }}}}'
+        send_resolved: true
+"""
+
+
 def _ensure_binary() -> None:
     """Install the Debian package if needed; skip only when that is impossible."""
     if BINARY.exists():
@@ -58,10 +82,12 @@ def _ensure_binary() -> None:
 
 
 @asynccontextmanager
-async def run_alertmanager(tmp: Path, url: str, key: str) -> AsyncIterator[str]:
+async def run_alertmanager(
+    tmp: Path, url: str, key: str, template: str = CONFIG
+) -> AsyncIterator[str]:
     """Start Alertmanager on a free loopback port; yield its base URL; stop it on exit."""
     config = tmp / "alertmanager.yml"
-    config.write_text(CONFIG.format(url=url, key=key))
+    config.write_text(template.format(url=url, key=key))
     port = free_port()
     process = await trio.lowlevel.open_process(
         [
@@ -155,11 +181,11 @@ async def test_alertmanager_fires_and_resolves_into_pulsar(tmp_path: Path) -> No
 
 
 async def _create_integration(
-    pulsar: httpx.AsyncClient, headers: dict[str, str]
+    pulsar: httpx.AsyncClient, headers: dict[str, str], kind: str = "alertmanager"
 ) -> dict[str, Any] | None:
     response = await pulsar.post(
         "/api/v1/integrations",
-        json={"name": "prometheus", "type": "alertmanager"},
+        json={"name": "prometheus", "type": kind},
         headers=headers,
     )
     if response.status_code == 401:
@@ -167,3 +193,46 @@ async def _create_integration(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def test_alertmanager_opsgenie_receiver_creates_and_closes_in_pulsar(tmp_path: Path) -> None:
+    """opsgenie_configs with api_url at Pulsar (under a prefix) and an opsgenie integration
+    key: the group's alert is created through /v2 and closed when the group resolves."""
+    _ensure_binary()
+    async with fresh_database() as dsn:
+        _, api_key = await create_org(dsn)
+        async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
+            headers = {"Authorization": f"GenieKey {api_key}"}
+            response = await _eventually(
+                lambda: _create_integration(pulsar, headers, "opsgenie"), "the API key to be known"
+            )
+            key = response["data"]["key"]
+            url = f"{server.base_url}/og-prefix"
+            async with (
+                run_alertmanager(tmp_path, url, key, OPSGENIE_CONFIG) as am,
+                httpx.AsyncClient() as client,
+            ):
+                now = datetime.now(UTC)
+                alert = {
+                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+                    "annotations": {"summary": "Disk is full on db1"},
+                    "startsAt": now.isoformat(),
+                }
+                assert (await client.post(f"{am}/api/v2/alerts", json=[alert])).status_code == 200
+                alias = hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
+
+                async def in_pulsar(status: str) -> dict[str, Any] | None:
+                    got = await pulsar.get(
+                        f"/api/v1/alerts/{alias}?identifierType=alias", headers=headers
+                    )
+                    data: dict[str, Any] | None = got.json().get("data")
+                    return data if data and data["status"] == status else None
+
+                data = await _eventually(lambda: in_pulsar("open"), "the Opsgenie create")
+                assert (data["message"], data["priority"]) == ("Disk is full on db1", "P2")
+                assert {"prom", "critical"} <= set(data["tags"])
+                assert data["details"]["instance"] == "db1"
+                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
+                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
+                await client.post(f"{am}/api/v2/alerts", json=[resolved])
+                await _eventually(lambda: in_pulsar("closed"), "the Opsgenie close")
