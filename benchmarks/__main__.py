@@ -14,7 +14,13 @@ import time
 from pathlib import Path
 
 # name -> time limit in seconds
-BENCHMARKS = {"ingest": 120, "replay": 120, "memory": 90, "append_throughput": 90}
+BENCHMARKS = {
+    "ingest": 120,
+    "replay": 120,
+    "memory": 90,
+    "append_throughput": 90,
+    "alertmanager_ingest": 120,
+}
 HERE = Path(__file__).parent
 
 

@@ -247,3 +247,40 @@ async def test_grafana_firing_then_resolved(api: Harness) -> None:
     response = await api.client.put(url, json=payload("grafana_resolved.json"))
     assert response.status_code == 202
     assert (await alert(api, "6a1f0c2d3e4b5a69"))["status"] == "closed"
+
+
+async def test_grafana_duplicate_out_of_order_and_malformed(api: Harness) -> None:
+    """Grafana: a repeat counts up, a resolve before any firing changes nothing, a malformed
+    item is reported by index while the valid one in the same payload is kept."""
+    grafana = await integration(api, "grafana")
+    url = f"/v1/webhooks/grafana/{grafana['key']}"
+    early = await api.client.post(url, json=payload("grafana_resolved.json"))
+    assert early.status_code == 202
+    assert (
+        await api.get("/api/v1/alerts/6a1f0c2d3e4b5a69?identifierType=alias")
+    ).status_code == 404
+    for _ in range(2):
+        assert (await api.client.post(url, json=payload("grafana_firing.json"))).status_code == 202
+    assert (await alert(api, "6a1f0c2d3e4b5a69"))["count"] == 2
+    mixed = payload("grafana_firing.json")
+    mixed["alerts"].append({"status": "firing", "labels": "not-an-object"})
+    response = await api.client.post(url, json=mixed)
+    results = (await response.get_json())["results"]
+    assert response.status_code == 202
+    assert results[0]["result"] == "deduplicated"
+    assert results[1]["result"] == "rejected"
+    assert results[1]["index"] == 1
+
+
+async def test_pagerduty_resolve_before_trigger_then_trigger_opens(api: Harness) -> None:
+    """PagerDuty: a resolve for an unknown dedup_key is accepted and changes nothing; the
+    later trigger opens the alert."""
+    pd = await integration(api, "pagerduty")
+    event = {**payload("pagerduty_trigger.json"), "routing_key": pd["key"]}
+    resolve = {"routing_key": pd["key"], "event_action": "resolve", "dedup_key": "late-1"}
+    response = await api.client.post("/v2/enqueue", json=resolve)
+    assert response.status_code == 202
+    assert (await api.get("/api/v1/alerts/late-1?identifierType=alias")).status_code == 404
+    response = await api.client.post("/v2/enqueue", json={**event, "dedup_key": "late-1"})
+    assert response.status_code == 202
+    assert (await alert(api, "late-1"))["status"] == "open"
