@@ -93,10 +93,13 @@ async def test_duplicate_unknown_and_other_org(api: Harness) -> None:
         ("post", f"{NATIVE}/db/disable"),
         ("delete", f"{NATIVE}/db"),
         ("get", f"{OG}/db"),
-        ("get", f"{OG}/db/ping"),
     ]:
         response = await call(api, method, path, json={}, org=other)
         assert (path, 404) == (path, response.status_code)
+    # Opsgenie answers PONG to any ping; the other org's ping must not touch ours.
+    assert (await api.get(f"{OG}/db/ping", org=other)).status_code == 202
+    ours = (await (await api.get(f"{NATIVE}/db")).get_json())["data"]
+    assert ours.get("lastPingTime") is None
     assert (await (await api.get(NATIVE, org=other)).get_json())["data"] == []
     assert (await api.get(f"{NATIVE}/nope")).status_code == 404
 
@@ -165,6 +168,10 @@ async def test_opsgenie_errors(api: Harness) -> None:
     body = await response.get_json()
     assert (response.status_code, body["message"]) == (404, "Heartbeat does not exist")
     assert {"message", "took", "requestId"} == set(body)
+    response = await api.get(f"{OG}/nope/ping")
+    body = await response.get_json()
+    assert (response.status_code, body["result"]) == (202, "PONG - Heartbeat received")
+    assert (await api.get(f"{NATIVE}/nope/ping")).status_code == 404
     response = await api.client.get(f"{OG}/db/ping", headers={"Authorization": "GenieKey bad"})
     body = await response.get_json()
     assert (response.status_code, body["message"]) == (401, "Could not authenticate")

@@ -328,6 +328,14 @@ async def og_disable(name: str) -> Response:
 
 @opsgenie_blueprint.route("/v2/heartbeats/<name>/ping", methods=PING_METHODS)
 async def og_ping(name: str) -> Response:
-    """Ping (202 ``{"result": "PONG - Heartbeat received"}``)."""
-    await _submit(PingHeartbeat(name=name))
+    """Ping (202 ``{"result": "PONG - Heartbeat received"}``).
+
+    Like Opsgenie, a ping of a heartbeat that does not exist is still PONG
+    (compat-api.md 4.10), so a cron job never fails on it; nothing is written.
+    The native route answers 404 instead.
+    """
+    try:
+        await _submit(PingHeartbeat(name=name))
+    except NotFound:
+        pass
     return _opsgenie({"result": PONG}, 202)
