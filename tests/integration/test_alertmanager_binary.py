@@ -6,6 +6,7 @@ clustering disabled. An alert posted to Alertmanager must appear in Pulsar with 
 fingerprint as alias, its summary, label tags and mapped priority; re-posting it with an
 ``endsAt`` in the past must close it.
 
+A third test configures ``pagerduty_configs`` with ``url`` at Pulsar's ``/v2/enqueue``.
 A second test configures ``opsgenie_configs`` with ``api_url`` pointing at Pulsar under a
 prefix and the key of an ``opsgenie`` integration: the create (alias = SHA-256 of the group
 key) lands through Pulsar's /v2 alert API and the group's resolve closes it.
@@ -68,6 +69,22 @@ receivers:
         message: '{{{{ .CommonAnnotations.summary }}}}'
         priority: P2
         tags: 'prom,{{{{ .CommonLabels.severity }}}}'
+        send_resolved: true
+"""
+
+
+PAGERDUTY_CONFIG = """
+route:
+  receiver: pulsar
+  group_by: ['alertname']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: pulsar
+    pagerduty_configs:
+      - routing_key: {key}
+        url: {url}
         send_resolved: true
 """
 
@@ -236,3 +253,48 @@ async def test_alertmanager_opsgenie_receiver_creates_and_closes_in_pulsar(tmp_p
                 resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
                 await client.post(f"{am}/api/v2/alerts", json=[resolved])
                 await _eventually(lambda: in_pulsar("closed"), "the Opsgenie close")
+
+
+async def test_alertmanager_pagerduty_receiver_triggers_and_resolves_in_pulsar(
+    tmp_path: Path,
+) -> None:
+    """pagerduty_configs with url at Pulsar's /v2/enqueue and a pagerduty integration key:
+    the trigger opens an alert (alias = dedup_key = SHA-256 of the group key), the resolve
+    closes it."""
+    _ensure_binary()
+    async with fresh_database() as dsn:
+        _, api_key = await create_org(dsn)
+        async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
+            headers = {"Authorization": f"GenieKey {api_key}"}
+            response = await _eventually(
+                lambda: _create_integration(pulsar, headers, "pagerduty"), "the API key to be known"
+            )
+            key = response["data"]["key"]
+            url = f"{server.base_url}/v2/enqueue"
+            async with (
+                run_alertmanager(tmp_path, url, key, PAGERDUTY_CONFIG) as am,
+                httpx.AsyncClient() as client,
+            ):
+                now = datetime.now(UTC)
+                alert = {
+                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+                    "annotations": {"summary": "Disk is full on db1"},
+                    "startsAt": now.isoformat(),
+                }
+                assert (await client.post(f"{am}/api/v2/alerts", json=[alert])).status_code == 200
+                alias = hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
+
+                async def in_pulsar(status: str) -> dict[str, Any] | None:
+                    got = await pulsar.get(
+                        f"/api/v1/alerts/{alias}?identifierType=alias", headers=headers
+                    )
+                    data: dict[str, Any] | None = got.json().get("data")
+                    return data if data and data["status"] == status else None
+
+                data = await _eventually(lambda: in_pulsar("open"), "the PagerDuty trigger")
+                assert data["priority"] == "P2"  # Alertmanager sends severity "error" by default
+                assert data["message"].startswith("[FIRING:1] DiskFull")
+                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
+                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
+                await client.post(f"{am}/api/v2/alerts", json=[resolved])
+                await _eventually(lambda: in_pulsar("closed"), "the PagerDuty resolve")
