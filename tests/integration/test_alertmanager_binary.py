@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,51 +151,115 @@ async def _eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: f
     pytest.fail(f"timed out waiting for {what}")
 
 
-async def test_alertmanager_fires_and_resolves_into_pulsar(tmp_path: Path) -> None:
-    """A firing alert appears with fingerprint alias, summary, tags, priority; resolve closes."""
+GROUP_ALIAS = hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
+
+
+@dataclass
+class Peers:
+    """Pulsar and an Alertmanager whose receiver points at it, with one test alert."""
+
+    pulsar: httpx.AsyncClient
+    headers: dict[str, str]
+    alertmanager: str
+    client: httpx.AsyncClient
+    alert: dict[str, Any] = field(default_factory=dict)
+
+    async def fire(self) -> None:
+        now = datetime.now(UTC)
+        self.alert = {
+            "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
+            "annotations": {"summary": "Disk is full on db1"},
+            "startsAt": now.isoformat(),
+        }
+        posted = await self.client.post(f"{self.alertmanager}/api/v2/alerts", json=[self.alert])
+        assert posted.status_code == 200, posted.text
+
+    async def resolve(self) -> None:
+        now = datetime.now(UTC)
+        resolved = {
+            **self.alert,
+            "startsAt": (now - timedelta(minutes=1)).isoformat(),
+            "endsAt": (now - timedelta(seconds=1)).isoformat(),
+        }
+        await self.client.post(f"{self.alertmanager}/api/v2/alerts", json=[resolved])
+
+    async def alert_in_pulsar(self, alias: str, status: str) -> dict[str, Any]:
+        async def check() -> dict[str, Any] | None:
+            got = await self.pulsar.get(
+                f"/api/v1/alerts/{alias}?identifierType=alias", headers=self.headers
+            )
+            data: dict[str, Any] | None = got.json().get("data")
+            return data if data and data["status"] == status else None
+
+        result: dict[str, Any] = await _eventually(check, f"alert {alias} {status}")
+        return result
+
+
+@asynccontextmanager
+async def open_peers(tmp: Path, kind: str, template: str, path: str) -> AsyncIterator[Peers]:
+    """A fresh Pulsar with a ``kind`` integration, and Alertmanager sending to ``path``."""
     _ensure_binary()
     async with fresh_database() as dsn:
         _, api_key = await create_org(dsn)
         async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
             headers = {"Authorization": f"GenieKey {api_key}"}
             response = await _eventually(
-                lambda: _create_integration(pulsar, headers), "the API key to be known"
+                lambda: _create_integration(pulsar, headers, kind), "the API key to be known"
             )
             key = response["data"]["key"]
-            url = f"{server.base_url}/v1/webhooks/alertmanager"
-            async with run_alertmanager(tmp_path, url, key) as am, httpx.AsyncClient() as client:
-                now = datetime.now(UTC)
-                alert = {
-                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
-                    "annotations": {"summary": "Disk is full on db1"},
-                    "startsAt": now.isoformat(),
-                }
-                posted = await client.post(f"{am}/api/v2/alerts", json=[alert])
-                assert posted.status_code == 200, posted.text
-                fingerprint = (await client.get(f"{am}/api/v2/alerts")).json()[0]["fingerprint"]
+            async with (
+                run_alertmanager(tmp, f"{server.base_url}{path}", key, template) as am,
+                httpx.AsyncClient() as client,
+            ):
+                yield Peers(pulsar, headers, am, client)
 
-                async def in_pulsar(status: str) -> dict[str, Any] | None:
-                    got = await pulsar.get(
-                        f"/api/v1/alerts/{fingerprint}?identifierType=alias", headers=headers
-                    )
-                    data: dict[str, Any] | None = got.json().get("data")
-                    return data if data and data["status"] == status else None
 
-                data = await _eventually(lambda: in_pulsar("open"), "the firing alert")
-                assert (data["alias"], data["message"], data["priority"]) == (
-                    fingerprint,
-                    "Disk is full on db1",
-                    "P1",
-                )
-                assert {"alertname:DiskFull", "instance:db1", "severity:critical"} <= set(
-                    data["tags"]
-                )
-                assert data["source"] == "Alertmanager"
-                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
-                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
-                await client.post(f"{am}/api/v2/alerts", json=[resolved])
-                closed = await _eventually(lambda: in_pulsar("closed"), "the resolve")
-                assert closed["count"] == 1
+async def test_alertmanager_fires_and_resolves_into_pulsar(tmp_path: Path) -> None:
+    """A firing alert appears with fingerprint alias, summary, tags, priority; resolve closes."""
+    async with open_peers(tmp_path, "alertmanager", CONFIG, "/v1/webhooks/alertmanager") as p:
+        await p.fire()
+        fingerprint = (await p.client.get(f"{p.alertmanager}/api/v2/alerts")).json()[0][
+            "fingerprint"
+        ]
+        data = await p.alert_in_pulsar(fingerprint, "open")
+        assert (data["alias"], data["message"], data["priority"], data["source"]) == (
+            fingerprint,
+            "Disk is full on db1",
+            "P1",
+            "Alertmanager",
+        )
+        assert {"alertname:DiskFull", "instance:db1", "severity:critical"} <= set(data["tags"])
+        await p.resolve()
+        closed = await p.alert_in_pulsar(fingerprint, "closed")
+        assert closed["count"] == 1
+
+
+async def test_alertmanager_opsgenie_receiver_creates_and_closes_in_pulsar(tmp_path: Path) -> None:
+    """opsgenie_configs with api_url at Pulsar (under a prefix) and an opsgenie integration
+    key: the group's alert is created through /v2 and closed when the group resolves."""
+    async with open_peers(tmp_path, "opsgenie", OPSGENIE_CONFIG, "/og-prefix") as p:
+        await p.fire()
+        data = await p.alert_in_pulsar(GROUP_ALIAS, "open")
+        assert (data["message"], data["priority"]) == ("Disk is full on db1", "P2")
+        assert {"prom", "critical"} <= set(data["tags"])
+        assert data["details"]["instance"] == "db1"
+        await p.resolve()
+        await p.alert_in_pulsar(GROUP_ALIAS, "closed")
+
+
+async def test_alertmanager_pagerduty_receiver_triggers_and_resolves_in_pulsar(
+    tmp_path: Path,
+) -> None:
+    """pagerduty_configs with url at Pulsar's /v2/enqueue and a pagerduty integration key:
+    the trigger opens an alert (alias = dedup_key = SHA-256 of the group key), the resolve
+    closes it."""
+    async with open_peers(tmp_path, "pagerduty", PAGERDUTY_CONFIG, "/v2/enqueue") as p:
+        await p.fire()
+        data = await p.alert_in_pulsar(GROUP_ALIAS, "open")
+        assert data["priority"] == "P2"  # Alertmanager sends severity "error" by default
+        assert data["message"].startswith("[FIRING:1] DiskFull")
+        await p.resolve()
+        await p.alert_in_pulsar(GROUP_ALIAS, "closed")
 
 
 async def _create_integration(
@@ -210,91 +275,3 @@ async def _create_integration(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
-
-
-async def test_alertmanager_opsgenie_receiver_creates_and_closes_in_pulsar(tmp_path: Path) -> None:
-    """opsgenie_configs with api_url at Pulsar (under a prefix) and an opsgenie integration
-    key: the group's alert is created through /v2 and closed when the group resolves."""
-    _ensure_binary()
-    async with fresh_database() as dsn:
-        _, api_key = await create_org(dsn)
-        async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
-            headers = {"Authorization": f"GenieKey {api_key}"}
-            response = await _eventually(
-                lambda: _create_integration(pulsar, headers, "opsgenie"), "the API key to be known"
-            )
-            key = response["data"]["key"]
-            url = f"{server.base_url}/og-prefix"
-            async with (
-                run_alertmanager(tmp_path, url, key, OPSGENIE_CONFIG) as am,
-                httpx.AsyncClient() as client,
-            ):
-                now = datetime.now(UTC)
-                alert = {
-                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
-                    "annotations": {"summary": "Disk is full on db1"},
-                    "startsAt": now.isoformat(),
-                }
-                assert (await client.post(f"{am}/api/v2/alerts", json=[alert])).status_code == 200
-                alias = hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
-
-                async def in_pulsar(status: str) -> dict[str, Any] | None:
-                    got = await pulsar.get(
-                        f"/api/v1/alerts/{alias}?identifierType=alias", headers=headers
-                    )
-                    data: dict[str, Any] | None = got.json().get("data")
-                    return data if data and data["status"] == status else None
-
-                data = await _eventually(lambda: in_pulsar("open"), "the Opsgenie create")
-                assert (data["message"], data["priority"]) == ("Disk is full on db1", "P2")
-                assert {"prom", "critical"} <= set(data["tags"])
-                assert data["details"]["instance"] == "db1"
-                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
-                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
-                await client.post(f"{am}/api/v2/alerts", json=[resolved])
-                await _eventually(lambda: in_pulsar("closed"), "the Opsgenie close")
-
-
-async def test_alertmanager_pagerduty_receiver_triggers_and_resolves_in_pulsar(
-    tmp_path: Path,
-) -> None:
-    """pagerduty_configs with url at Pulsar's /v2/enqueue and a pagerduty integration key:
-    the trigger opens an alert (alias = dedup_key = SHA-256 of the group key), the resolve
-    closes it."""
-    _ensure_binary()
-    async with fresh_database() as dsn:
-        _, api_key = await create_org(dsn)
-        async with run_server(dsn) as server, httpx.AsyncClient(base_url=server.base_url) as pulsar:
-            headers = {"Authorization": f"GenieKey {api_key}"}
-            response = await _eventually(
-                lambda: _create_integration(pulsar, headers, "pagerduty"), "the API key to be known"
-            )
-            key = response["data"]["key"]
-            url = f"{server.base_url}/v2/enqueue"
-            async with (
-                run_alertmanager(tmp_path, url, key, PAGERDUTY_CONFIG) as am,
-                httpx.AsyncClient() as client,
-            ):
-                now = datetime.now(UTC)
-                alert = {
-                    "labels": {"alertname": "DiskFull", "instance": "db1", "severity": "critical"},
-                    "annotations": {"summary": "Disk is full on db1"},
-                    "startsAt": now.isoformat(),
-                }
-                assert (await client.post(f"{am}/api/v2/alerts", json=[alert])).status_code == 200
-                alias = hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
-
-                async def in_pulsar(status: str) -> dict[str, Any] | None:
-                    got = await pulsar.get(
-                        f"/api/v1/alerts/{alias}?identifierType=alias", headers=headers
-                    )
-                    data: dict[str, Any] | None = got.json().get("data")
-                    return data if data and data["status"] == status else None
-
-                data = await _eventually(lambda: in_pulsar("open"), "the PagerDuty trigger")
-                assert data["priority"] == "P2"  # Alertmanager sends severity "error" by default
-                assert data["message"].startswith("[FIRING:1] DiskFull")
-                resolved = {**alert, "endsAt": (now - timedelta(seconds=1)).isoformat()}
-                resolved["startsAt"] = (now - timedelta(minutes=1)).isoformat()
-                await client.post(f"{am}/api/v2/alerts", json=[resolved])
-                await _eventually(lambda: in_pulsar("closed"), "the PagerDuty resolve")
