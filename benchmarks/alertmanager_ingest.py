@@ -136,28 +136,6 @@ def alertmanager_factory(port: int, run: str, size: int, worker: int) -> Request
 
 
 # -- one run -------------------------------------------------------------------------------
-class BodyConnection(Connection):
-    """``Connection`` that also returns the response body (for per-item results)."""
-
-    async def request_body(self, data: bytes) -> tuple[int, bytes]:
-        await self.stream.send_all(data)
-        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
-            await self._fill()
-        head = bytes(self.buffer[:end]).lower()
-        status = int(head[9:12])
-        start = head.find(b"content-length:")
-        if start < 0:
-            raise ConnectionError("response without Content-Length")
-        line_end = head.find(b"\r\n", start)
-        length = int(head[start + 15 : line_end if line_end >= 0 else len(head)])
-        total = end + 4 + length
-        while len(self.buffer) < total:
-            await self._fill()
-        body = bytes(self.buffer[end + 4 : total])
-        del self.buffer[:total]
-        return status, body
-
-
 @dataclass
 class Run:
     server: str
@@ -187,7 +165,7 @@ class Run:
 
 
 async def _worker(port: int, make: RequestFactory, run: Run, start: float, stop: float) -> None:
-    conn = BodyConnection(await trio.open_tcp_stream("127.0.0.1", port))
+    conn = Connection(await trio.open_tcp_stream("127.0.0.1", port))
     while (now := time.perf_counter()) < stop:
         data = make()
         try:
@@ -195,7 +173,7 @@ async def _worker(port: int, make: RequestFactory, run: Run, start: float, stop:
         except (ConnectionError, trio.BrokenResourceError) as error:
             run.connection_errors[repr(error)[:100]] += 1
             await conn.stream.aclose()
-            conn = BodyConnection(await trio.open_tcp_stream("127.0.0.1", port))
+            conn = Connection(await trio.open_tcp_stream("127.0.0.1", port))
             continue
         done = time.perf_counter()
         if 200 <= status < 300:
@@ -272,7 +250,7 @@ def _pulsar_env(dsn: str) -> dict[str, str]:
 
 
 async def _json_request(port: int, method: str, path: str, key: str, body: object) -> tuple:
-    conn = BodyConnection(await trio.open_tcp_stream("127.0.0.1", port))
+    conn = Connection(await trio.open_tcp_stream("127.0.0.1", port))
     try:
         status, data = await conn.request_body(
             http_request(method, port, path, key, json.dumps(body).encode())

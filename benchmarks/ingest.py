@@ -63,6 +63,12 @@ class Connection:
         self.buffer += chunk
 
     async def request(self, data: bytes) -> int:
+        """Send one request; the response's status code."""
+        status, _ = await self.request_body(data)
+        return status
+
+    async def request_body(self, data: bytes) -> tuple[int, bytes]:
+        """Send one request; the response's status code and body."""
         await self.stream.send_all(data)
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             await self._fill()
@@ -76,8 +82,9 @@ class Connection:
         total = end + 4 + length
         while len(self.buffer) < total:
             await self._fill()
+        body = bytes(self.buffer[end + 4 : total])
         del self.buffer[:total]
-        return status
+        return status, body
 
 
 def http_request(method: str, port: int, path: str, key: str = "", body: bytes = b"") -> bytes:
