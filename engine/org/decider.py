@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from engine import access, alerts, heartbeats, integrations
+from engine import access, alerts, heartbeats, integrations, schedules
 from engine.context import CommandContext
 from engine.errors import Conflict, Rejected
 from engine.org.events import Command, Event, RequestRecorded
@@ -38,6 +38,8 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
         return list(integrations.decide(state.integrations, command, now))
     if isinstance(command, heartbeats.HEARTBEAT_COMMAND_TYPES):
         return _decide_heartbeat(state, command, now)
+    if isinstance(command, schedules.SCHEDULE_COMMAND_TYPES):
+        return list(schedules.decide(state.schedules, command, now))
     return list(alerts.decide(state.alerts, command, now))
 
 
@@ -52,6 +54,8 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         integrations.evolve(state.integrations, event)
     elif isinstance(event, heartbeats.HEARTBEAT_EVENT_TYPES):
         heartbeats.evolve(state.heartbeats, event)
+    elif isinstance(event, schedules.SCHEDULE_EVENT_TYPES):
+        schedules.evolve(state.schedules, event)
     else:
         alerts.evolve(state.alerts, event)
     return state
@@ -94,11 +98,21 @@ def execute(
     return events, outcome
 
 
+# Id fields of non-alert commands, reported as the outcome's ``subject_id`` (so a
+# retried request with the same Idempotency-Key learns which entity it made).
+_SUBJECT_FIELDS = ("integration_id", "schedule_id", "heartbeat_id")
+
+
 def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcome:
     """What to answer for ``command`` given the events it produced (already evolved)."""
     if isinstance(command, _ACCESS_COMMANDS):
         key_id = getattr(command, "key_id", None)
         return Outcome(result="updated" if events else "noop", key_id=key_id)
+    if not isinstance(command, alerts.ALERT_COMMAND_TYPES):
+        subject_id = next(
+            (value for name in _SUBJECT_FIELDS if (value := getattr(command, name, None))), None
+        )
+        return Outcome(result="updated" if events else "noop", subject_id=subject_id)
     alert_id = getattr(command, "alert_id", None)
     if alert_id is None and events:  # by-alias commands: the alert their events name
         alert_id = getattr(events[0], "alert_id", None)
@@ -131,7 +145,11 @@ def _record_request(state: OrgState, event: RequestRecorded) -> None:
 
 def next_due(state: OrgState) -> datetime | None:
     """The earliest due-time of any timer in the organization."""
-    dues = (alerts.next_due(state.alerts), heartbeats.next_due(state.heartbeats))
+    dues = (
+        alerts.next_due(state.alerts),
+        heartbeats.next_due(state.heartbeats),
+        schedules.next_due(state.schedules),
+    )
     return min((due for due in dues if due is not None), default=None)
 
 
@@ -143,7 +161,11 @@ def due_commands(state: OrgState, now: datetime) -> list[Command]:
         if until <= now
     ]
     expiries = heartbeats.due_heartbeats(state.heartbeats, now)
-    return unsnoozes + [heartbeats.ExpireHeartbeat(name=name) for name in expiries]
+    handoffs: list[Command] = [
+        schedules.RecordOnCall(schedule_id=schedule_id)
+        for schedule_id in schedules.due_schedules(state.schedules, now)
+    ]
+    return unsnoozes + [heartbeats.ExpireHeartbeat(name=name) for name in expiries] + handoffs
 
 
 def _decide_heartbeat(

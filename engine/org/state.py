@@ -20,6 +20,8 @@ from engine.heartbeats import HeartbeatsState
 from engine.heartbeats import initial_state as initial_heartbeats
 from engine.integrations import IntegrationsState
 from engine.integrations import initial_state as initial_integrations
+from engine.schedules import SchedulesState
+from engine.schedules import initial_state as initial_schedules
 
 __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", "initial_state"]
 
@@ -37,6 +39,7 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     tiny_id: int | None = None
     count: int | None = None
     key_id: str | None = None
+    subject_id: str | None = None  # the entity a non-alert command created or changed
 
 
 @final
@@ -55,6 +58,7 @@ class OrgState(msgspec.Struct, kw_only=True):
     alerts: AlertsState = msgspec.field(default_factory=initial_alerts)
     heartbeats: HeartbeatsState = msgspec.field(default_factory=initial_heartbeats)
     integrations: IntegrationsState = msgspec.field(default_factory=initial_integrations)
+    schedules: SchedulesState = msgspec.field(default_factory=initial_schedules)
     # Idempotency keys in arrival order (dicts keep insertion order), so the
     # oldest can be pruned from the front as new ones arrive.
     requests: dict[str, RecordedRequest] = msgspec.field(default_factory=dict)

@@ -284,3 +284,62 @@ async def test_pagerduty_resolve_before_trigger_then_trigger_opens(api: Harness)
     response = await api.client.post("/v2/enqueue", json={**event, "dedup_key": "late-1"})
     assert response.status_code == 202
     assert (await alert(api, "late-1"))["status"] == "open"
+
+
+async def test_integration_create_retry_with_idempotency_key(api: Harness) -> None:
+    """A retried create with the same Idempotency-Key names the same integration and says
+    the key was shown once; the first key keeps working."""
+    headers = {"Idempotency-Key": "int-1"}
+    body = {"name": "am", "type": "alertmanager"}
+    first = await api.post("/api/v1/integrations", json=body, headers=headers)
+    again = await api.post("/api/v1/integrations", json=body, headers=headers)
+    created, replayed = (await first.get_json()), (await again.get_json())
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert replayed["data"]["id"] == created["data"]["id"]
+    assert replayed["data"]["key"] is None
+    listed = (await (await api.get("/api/v1/integrations")).get_json())["data"]
+    assert len(listed) == 1
+    url = f"/v1/webhooks/alertmanager/{created['data']['key']}"
+    response = await api.client.post(url, json=payload("alertmanager_firing.json"))
+    assert response.status_code == 202
+
+
+async def test_integration_writes_need_a_key_before_anything_else(api: Harness) -> None:
+    """Without a key every integration write is 401, even with a bad body."""
+    for method, path in (
+        ("post", "/api/v1/integrations"),
+        ("patch", "/api/v1/integrations/x"),
+        ("post", "/api/v1/integrations/x/disable"),
+        ("delete", "/api/v1/integrations/x"),
+    ):
+        response = await getattr(api.client, method)(path, data=b"{bad")
+        assert (path, response.status_code) == (path, 401)
+
+
+async def test_another_orgs_integrations_are_out_of_reach(api: Harness) -> None:
+    """Org B cannot list, read, change, disable or delete org A's integration (404), and A's
+    key keeps sending to A only."""
+    created = await integration(api, "alertmanager")
+    other = await api.new_org()
+    listed = (await (await api.get("/api/v1/integrations", org=other)).get_json())["data"]
+    assert listed == []
+    base = f"/api/v1/integrations/{created['id']}"
+    for method, path, body in (
+        ("get", base, None),
+        ("patch", base, {"name": "stolen"}),
+        ("post", f"{base}/disable", {}),
+        ("delete", base, None),
+    ):
+        headers = other.headers
+        call = getattr(api.client, method)
+        response = await (
+            call(path, json=body, headers=headers)
+            if body is not None
+            else call(path, headers=headers)
+        )
+        assert (path, method, response.status_code) == (path, method, 404)
+    mine = (await (await api.get(base)).get_json())["data"]
+    assert (mine["name"], mine["enabled"]) == ("alertmanager", True)
+    url = f"/v1/webhooks/alertmanager/{created['key']}"
+    assert (await api.client.post(url, json=payload("alertmanager_firing.json"))).status_code == 202
+    assert (await (await api.get("/api/v1/alerts", org=other)).get_json())["data"] == []

@@ -19,6 +19,7 @@ from engine import (
     EnableIntegration,
     FieldMapping,
     IntegrationRecord,
+    KeyEntry,
     OrgState,
     UpdateIntegration,
     hash_api_key,
@@ -92,6 +93,11 @@ async def _get(org_id: str, integration_id: str) -> dict[str, Any]:
     return data
 
 
+_KEY_SHOWN_ONCE = (
+    "this request was already processed; the ingestion key was in its first answer only"
+)
+
+
 @blueprint.post("/integrations")
 async def create_integration() -> Response:
     """Create an integration; the answer holds its ingestion key, shown only this once (201)."""
@@ -108,7 +114,14 @@ async def create_integration() -> Response:
         priority_label=body.priorityLabel,
         mapping=body.mapping,
     )
-    await services().supervisor.submit(key.org_id, command, ctx)
+    outcome = await services().supervisor.submit(key.org_id, command, ctx)
+    integration_id = outcome.subject_id or command.integration_id
+    if integration_id != command.integration_id:
+        # A retry with the same Idempotency-Key: the integration exists, but its key was
+        # shown only in the first answer (only its hash is stored), so none is shown now.
+        data = await _get(key.org_id, integration_id)
+        data["key"] = None
+        return json_response({"data": data, "message": _KEY_SHOWN_ONCE}, 200)
     services().directory.learn_integration(
         key.org_id, command.integration_id, command.kind, command.key_hash
     )
@@ -134,8 +147,7 @@ async def get_integration(integration_id: str) -> Response:
     return json_response({"data": await _get(key.org_id, integration_id)})
 
 
-async def _change(integration_id: str, command: Command) -> Response:
-    key = principal()
+async def _change(key: KeyEntry, integration_id: str, command: Command) -> Response:
     ctx = await command_context(key)
     await services().supervisor.submit(key.org_id, command, ctx)
     return json_response({"data": await _get(key.org_id, integration_id)})
@@ -144,8 +156,10 @@ async def _change(integration_id: str, command: Command) -> Response:
 @blueprint.patch("/integrations/<integration_id>")
 async def update_integration(integration_id: str) -> Response:
     """Change name, team, priority label or mapping (fields left out stay as they are)."""
+    key = principal()
     body = await parse_body(UpdateIntegrationRequest)
     return await _change(
+        key,
         integration_id,
         UpdateIntegration(
             integration_id=integration_id,
@@ -160,12 +174,16 @@ async def update_integration(integration_id: str) -> Response:
 @blueprint.post("/integrations/<integration_id>/disable")
 async def disable_integration(integration_id: str) -> Response:
     """Reject the integration's traffic (403 ``integration_disabled``) until enabled."""
-    return await _change(integration_id, DisableIntegration(integration_id=integration_id))
+    return await _change(
+        principal(), integration_id, DisableIntegration(integration_id=integration_id)
+    )
 
 
 @blueprint.post("/integrations/<integration_id>/enable")
 async def enable_integration(integration_id: str) -> Response:
-    return await _change(integration_id, EnableIntegration(integration_id=integration_id))
+    return await _change(
+        principal(), integration_id, EnableIntegration(integration_id=integration_id)
+    )
 
 
 @blueprint.delete("/integrations/<integration_id>")
