@@ -20,6 +20,7 @@ BENCHMARKS = {
     "memory": 90,
     "append_throughput": 90,
     "alertmanager_ingest": 120,
+    "schedules": 60,
 }
 HERE = Path(__file__).parent
 

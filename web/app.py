@@ -73,6 +73,8 @@ def create_app(services: Services) -> QuartTrio:
     from web.api.heartbeats import blueprint as heartbeats
     from web.api.heartbeats import opsgenie_blueprint as opsgenie_heartbeats
     from web.api.integrations import blueprint as integrations
+    from web.api.schedules import blueprint as schedules
+    from web.api.schedules import opsgenie_blueprint as opsgenie_schedules
     from web.compat.opsgenie import blueprint as opsgenie
     from web.webhooks import blueprint as webhooks
 
@@ -80,9 +82,11 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(alerts, url_prefix="/api/v1")
     app.register_blueprint(integrations, url_prefix="/api/v1")
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
+    app.register_blueprint(schedules, url_prefix="/api/v1")
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)
     app.register_blueprint(opsgenie_heartbeats)
+    app.register_blueprint(opsgenie_schedules)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 

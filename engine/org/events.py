@@ -12,6 +12,7 @@ from engine.alerts import ALERT_EVENT_TYPES, AlertCommand, AlertEvent
 from engine.heartbeats import HEARTBEAT_EVENT_TYPES, HeartbeatCommand, HeartbeatEvent
 from engine.integrations import INTEGRATION_EVENT_TYPES, IntegrationCommand, IntegrationEvent
 from engine.org.state import Outcome
+from engine.schedules import SCHEDULE_EVENT_TYPES, ScheduleCommand, ScheduleEvent
 
 __all__ = ["EVENT_TYPES", "Command", "Event", "RequestRecorded"]
 
@@ -26,13 +27,16 @@ class RequestRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
     at: datetime
 
 
-Event = AccessEvent | AlertEvent | IntegrationEvent | HeartbeatEvent | RequestRecorded
-Command = AccessCommand | AlertCommand | IntegrationCommand | HeartbeatCommand
+Event = (
+    AccessEvent | AlertEvent | IntegrationEvent | HeartbeatEvent | ScheduleEvent | RequestRecorded
+)
+Command = AccessCommand | AlertCommand | IntegrationCommand | HeartbeatCommand | ScheduleCommand
 
 EVENT_TYPES: tuple[type, ...] = (
     *ACCESS_EVENT_TYPES,
     *ALERT_EVENT_TYPES,
     *INTEGRATION_EVENT_TYPES,
     *HEARTBEAT_EVENT_TYPES,
+    *SCHEDULE_EVENT_TYPES,
     RequestRecorded,
 )

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_PACKAGES = ["engine/alerts", "engine/access", "engine/integrations", "engine/heartbeats"]
+PURE_PACKAGES = [
+    "engine/alerts",
+    "engine/access",
+    "engine/integrations",
+    "engine/heartbeats",
+    "engine/schedules",
+]
 
 FORBIDDEN_MODULES = frozenset({"trio", "httpx", "asyncpg", "eventstore", "random", "secrets"})
 # (module, attribute) pairs whose call or import reads a clock or randomness.

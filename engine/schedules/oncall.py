@@ -1,0 +1,525 @@
+"""Who is on call: pure calculation over a schedule's rotations and overrides.
+
+This module owns the answer to "who is on call at instant t" and the final
+timeline of a schedule (Opsgenie semantics); the schedules decider owns how a
+``Schedule`` is edited. No clock, I/O or randomness: every instant is an argument.
+
+Semantics
+---------
+* **Turns.** A rotation's turn *k* (k >= 0) is held by ``participants[k mod n]``.
+  ``hourly`` rotations and ``custom`` rotations in ``hours`` are *absolute*: turn k
+  starts at ``start + k * length`` hours of elapsed time. ``daily``, ``weekly`` and
+  ``custom``/``days`` rotations use *local calendar* arithmetic in the schedule's
+  time zone: turn k starts at the local wall-clock time ``start_local + k * length``
+  days (weeks), so a Tuesday-midnight hand-off stays at local midnight and the
+  week containing a DST change lasts 169 h (fall-back) or 167 h (spring-forward).
+  The turn index is computed directly from t (O(1)), never by iterating turns.
+  A ``none`` participant is a gap. A rotation contributes only in
+  ``[start, end)``; an ``end`` not after ``start`` means it never contributes.
+  A ``length`` below 1 is read as 1 (validation is the decider's job).
+* **Restrictions** (local wall clock, schedule time zone). A window's end not after
+  its start crosses midnight (``time-of-day``) or the week's end
+  (``weekday-and-time-of-day``); equal start and end means the whole day (week).
+  A ``weekday-and-time-of-day`` window without days repeats daily; a restriction
+  without windows puts the rotation out of effect altogether. Minutes are clamped
+  to 0..1439 and days to 1..7.
+* **Overrides.** An override covering t replaces, when ``rotation_ids`` is empty,
+  everyone (the whole schedule, gaps included) with its user; otherwise, for each
+  named rotation *in effect* at t (started, not ended, inside its restriction —
+  also during a ``none`` slot, which the override then fills), that rotation's
+  participant. Among overlapping overrides the highest ``sequence`` wins (ties: the
+  later one in ``Schedule.overrides``), per rotation for rotation-scoped ones; a
+  rotation override beats a whole-schedule override only with a higher rank.
+* **Results.** ``users`` are sorted and de-duplicated; ``sources`` are the ids that
+  contributed, whole-schedule override first, then per rotation in schedule order
+  (the rotation's id or the id of the override replacing it), de-duplicated.
+  A timeline period is maximal for equal (users, sources). A disabled schedule has
+  nobody on call.
+
+DST rule (deterministic)
+------------------------
+A local wall-clock time (hand-off or window edge) is resolved to an instant so:
+a *nonexistent* time (inside a spring-forward gap) resolves to the first instant
+after the gap (the transition itself, e.g. 02:30 on a Chicago spring-forward day
+is 03:00 CDT); an *ambiguous* time (repeated at fall-back) resolves with
+``fold=0``, its first occurrence. Absolute (hourly) rotations are unaffected.
+
+Performance: each schedule is compiled once (time zone, UTC instants, window
+seconds) and memoised by object identity in a bounded table; this keeps results
+a function of the arguments only.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
+from typing import Final, final
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from engine.schedules.model import OnCall, Override, Period, Restriction, Rotation, Schedule
+
+__all__ = ["HORIZON", "next_on_call", "on_call_at", "timeline"]
+
+HORIZON: Final = timedelta(days=366)
+"""How far ``next_on_call`` looks ahead for a change (and for the next period's end)."""
+
+_DAY: Final = 86_400
+_WEEK: Final = 7 * _DAY
+_MICRO: Final = timedelta(microseconds=1)
+_NOBODY: Final = OnCall(users=(), sources=())
+_MEMO_SIZE: Final = 16_384
+
+# A rotation's slot at an instant: None = not in effect, "" = in effect but nobody
+# (a ``none`` participant or no participants), else the on-call user id.
+Slot = str | None
+Segment = tuple[datetime, datetime, str]
+Window = tuple[int, int, int]  # (cycle seconds: day or week, start second, end second)
+
+
+@final
+class _Rot(msgspec.Struct, frozen=True, gc=False):
+    id: str
+    absolute: bool
+    period: timedelta
+    start: datetime  # UTC
+    end: datetime | None  # UTC
+    start_local: datetime  # naive wall clock in the schedule's zone
+    slots: tuple[str, ...]
+    windows: tuple[Window, ...] | None  # None: unrestricted
+
+
+@final
+class _Ov(msgspec.Struct, frozen=True, gc=False):
+    id: str
+    user: str
+    start: datetime  # UTC
+    end: datetime  # UTC
+    rotation_ids: frozenset[str]
+    rank: tuple[int, int]  # (sequence, position): higher wins
+
+
+@final
+class _Compiled(msgspec.Struct, frozen=True, gc=False):
+    tz: ZoneInfo
+    rotations: tuple[_Rot, ...]
+    overrides: tuple[_Ov, ...]  # sorted by start
+    starts: tuple[datetime, ...]  # their starts, for bisection
+
+
+_memo: dict[int, tuple[Schedule, _Compiled]] = {}
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _utc(t: datetime) -> datetime:
+    if t.tzinfo is UTC:
+        return t
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t.isoformat()}: instants must be timezone-aware")
+    return t.astimezone(UTC)
+
+
+def _compiled(schedule: Schedule) -> _Compiled:
+    """The compiled form of ``schedule``, memoised by identity (the entry keeps it alive)."""
+    hit = _memo.get(id(schedule))
+    if hit is not None and hit[0] is schedule:
+        return hit[1]
+    tz = _zone(schedule.timezone)
+    overrides = sorted(
+        (_compile_override(o, i) for i, o in enumerate(schedule.overrides)),
+        key=lambda o: o.start,
+    )
+    compiled = _Compiled(
+        tz=tz,
+        rotations=tuple(_compile_rotation(r, tz) for r in schedule.rotations),
+        overrides=tuple(overrides),
+        starts=tuple(o.start for o in overrides),
+    )
+    if len(_memo) >= _MEMO_SIZE:
+        _memo.clear()
+    _memo[id(schedule)] = (schedule, compiled)
+    return compiled
+
+
+def _compile_rotation(rotation: Rotation, tz: ZoneInfo) -> _Rot:
+    length = max(1, rotation.length)
+    unit = rotation.custom_unit if rotation.type == "custom" else rotation.type
+    absolute = unit in ("hourly", "hours")
+    if absolute:
+        period = timedelta(hours=length)
+    else:
+        period = timedelta(weeks=length) if unit == "weekly" else timedelta(days=length)
+    start = _utc(rotation.start)
+    return _Rot(
+        id=rotation.id,
+        absolute=absolute,
+        period=period,
+        start=start,
+        end=None if rotation.end is None else _utc(rotation.end),
+        start_local=start.astimezone(tz).replace(tzinfo=None),
+        slots=tuple(p.id if p.type == "user" else "" for p in rotation.participants),
+        windows=None if rotation.restriction is None else _compile_windows(rotation.restriction),
+    )
+
+
+def _compile_windows(restriction: Restriction) -> tuple[Window, ...]:
+    windows: list[Window] = []
+    for w in restriction.windows:
+        start_s = min(max(w.start_minute, 0), 1439) * 60
+        end_s = min(max(w.end_minute, 0), 1439) * 60
+        weekly = restriction.type == "weekday-and-time-of-day"
+        if weekly and w.start_day is not None and w.end_day is not None:
+            start_s += (min(max(w.start_day, 1), 7) - 1) * _DAY
+            end_s += (min(max(w.end_day, 1), 7) - 1) * _DAY
+            windows.append((_WEEK, start_s, end_s))
+        else:
+            windows.append((_DAY, start_s, end_s))
+    return tuple(windows)
+
+
+def _compile_override(override: Override, position: int) -> _Ov:
+    return _Ov(
+        id=override.id,
+        user=override.user,
+        start=_utc(override.start),
+        end=_utc(override.end),
+        rotation_ids=frozenset(override.rotation_ids),
+        rank=(override.sequence, position),
+    )
+
+
+# --- local wall clock -> instant -------------------------------------------------
+
+
+def _resolve(local: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of naive wall time ``local`` under the module's DST rule."""
+    aware = local.replace(tzinfo=tz)
+    instant = aware.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == local:
+        return instant  # exists (fold=0 picks the first of two occurrences)
+    # In a gap: fold=1 reads it with the offset after the transition (an earlier
+    # instant), fold=0 with the one before; the transition lies between them.
+    return _transition(aware.replace(fold=1).astimezone(UTC), instant, tz)
+
+
+def _transition(lo: datetime, hi: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (lo, hi] whose UTC offset differs from lo's (bisection)."""
+    offset = lo.astimezone(tz).utcoffset()
+    while hi - lo > _MICRO:
+        mid = lo + (hi - lo) // 2
+        if mid.astimezone(tz).utcoffset() == offset:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+# --- rotations ----------------------------------------------------------------
+
+
+def _boundary(rot: _Rot, k: int, tz: ZoneInfo) -> datetime:
+    """The instant turn ``k >= 1`` starts (turn 0 starts at the rotation's start)."""
+    if rot.absolute:
+        return rot.start + k * rot.period
+    return _resolve(rot.start_local + k * rot.period, tz)
+
+
+def _turn_index(rot: _Rot, t: datetime, tz: ZoneInfo) -> int:
+    """The turn containing ``t`` (``t >= rot.start``): estimate, then verify on instants."""
+    if rot.absolute:
+        return (t - rot.start) // rot.period
+    naive = t.astimezone(tz).replace(tzinfo=None)
+    k = max(0, (naive - rot.start_local) // rot.period)
+    while k > 0 and _boundary(rot, k, tz) > t:  # pragma: no cover - defensive
+        # Wall time never runs ahead of a resolved boundary (a gap boundary resolves
+        # to the gap's end, an ambiguous one to its first pass), so this cannot
+        # trigger today; it keeps the index exact should the DST rule change.
+        k -= 1
+    while _boundary(rot, k + 1, tz) <= t:
+        k += 1
+    return k
+
+
+def _slot(rot: _Rot, k: int) -> str:
+    return rot.slots[k % len(rot.slots)] if rot.slots else ""
+
+
+def _covers(windows: tuple[Window, ...], naive: datetime) -> bool:
+    """Whether a local wall time lies in a window (valid when not in a repeated hour)."""
+    second = naive.hour * 3600 + naive.minute * 60 + naive.second
+    weekday = naive.weekday() * _DAY
+    for cycle, start, end in windows:
+        pos = second if cycle == _DAY else weekday + second
+        if (start <= pos < end) if start < end else (pos >= start or pos < end):
+            return True
+    return False
+
+
+def _slot_at(rot: _Rot, t: datetime, naive: datetime) -> Slot:
+    """Fast slot at ``t``; ``naive`` is t's local wall time with fold=0 (see on_call_at)."""
+    if t < rot.start or (rot.end is not None and t >= rot.end):
+        return None
+    if rot.windows is not None and not _covers(rot.windows, naive):
+        return None
+    if rot.absolute:
+        k = (t - rot.start) // rot.period
+    else:
+        # Exact for fold=0: local wall time then orders like instants against every
+        # resolved boundary (a gap boundary resolves to the gap's end).
+        k = max(0, (naive - rot.start_local) // rot.period)
+    slots = rot.slots
+    return slots[k % len(slots)] if slots else ""
+
+
+def _turns(rot: _Rot, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[Segment]:
+    """The turns of ``rot`` clipped to [lo, hi), with lo >= rot.start."""
+    k = _turn_index(rot, lo, tz)
+    out: list[Segment] = []
+    s = lo
+    while s < hi:
+        e = min(_boundary(rot, k + 1, tz), hi)
+        if e > s:
+            out.append((s, e, _slot(rot, k)))
+            s = e
+        k += 1
+    return out
+
+
+def _instances(
+    windows: tuple[Window, ...], lo: datetime, hi: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The restriction's windows as merged instants clipped to [lo, hi)."""
+    first, last = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    found: list[tuple[datetime, datetime]] = []
+    for cycle, start, end in windows:
+        if cycle == _DAY:
+            day = first - timedelta(days=2)
+        else:
+            day = first - timedelta(days=first.weekday() + 7)
+        while day <= last:
+            base = datetime(day.year, day.month, day.day)
+            ws = _resolve(base + timedelta(seconds=start), tz)
+            we = _resolve(base + timedelta(seconds=end if end > start else end + cycle), tz)
+            if we > lo and ws < hi:
+                found.append((max(ws, lo), min(we, hi)))
+            day += timedelta(seconds=cycle)
+    return _merge(sorted(found))
+
+
+def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _segments(rot: _Rot, a: datetime, b: datetime, tz: ZoneInfo) -> list[Segment]:
+    """Where ``rot`` is in effect within [a, b), with its slot."""
+    lo = max(a, rot.start)
+    hi = b if rot.end is None else min(b, rot.end)
+    if lo >= hi:
+        return []
+    turns = _turns(rot, lo, hi, tz)
+    if rot.windows is None:
+        return turns
+    return _intersect(turns, _instances(rot.windows, lo, hi, tz))
+
+
+def _intersect(turns: list[Segment], spans: list[tuple[datetime, datetime]]) -> list[Segment]:
+    """The parts of ``turns`` inside ``spans`` (both sorted and disjoint): a linear merge."""
+    out: list[Segment] = []
+    i = j = 0
+    while i < len(turns) and j < len(spans):
+        (ts, te, slot), (ws, we) = turns[i], spans[j]
+        s, e = max(ts, ws), min(te, we)
+        if s < e:
+            out.append((s, e, slot))
+        if te <= we:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+# --- combining ----------------------------------------------------------------
+
+
+def _union(rots: Sequence[_Rot], slots: Sequence[Slot]) -> OnCall:
+    """``_combine`` without overrides (the common case, kept lean for on_call_at)."""
+    users = {slot for slot in slots if slot}
+    if not users:
+        return _NOBODY
+    sources = tuple(dict.fromkeys(r.id for r, slot in zip(rots, slots, strict=True) if slot))
+    return OnCall(users=tuple(sorted(users)), sources=sources)
+
+
+def _combine(rots: Sequence[_Rot], slots: Sequence[Slot], active: Sequence[_Ov]) -> OnCall:
+    """The on-call set from each rotation's slot and the overrides covering the instant."""
+    whole: _Ov | None = None
+    scoped: dict[str, _Ov] = {}
+    for o in active:
+        if not o.rotation_ids:
+            if whole is None or o.rank > whole.rank:
+                whole = o
+            continue
+        for rid in o.rotation_ids:
+            current = scoped.get(rid)
+            if current is None or o.rank > current.rank:
+                scoped[rid] = o
+    users: set[str] = set()
+    sources: list[str] = []
+    if whole is not None:
+        users.add(whole.user)
+        sources.append(whole.id)
+    for rot, slot in zip(rots, slots, strict=True):
+        if slot is None:
+            continue
+        won = scoped.get(rot.id)
+        if won is not None and (whole is None or won.rank > whole.rank):
+            users.add(won.user)
+            sources.append(won.id)
+        elif whole is None and slot:
+            users.add(slot)
+            sources.append(rot.id)
+    if not sources:
+        return _NOBODY
+    return OnCall(users=tuple(sorted(users)), sources=tuple(dict.fromkeys(sources)))
+
+
+# --- public API ----------------------------------------------------------------
+
+
+def on_call_at(schedule: Schedule, t: datetime) -> OnCall:
+    """
+    Who is on call in ``schedule`` at instant ``t``.
+
+    Args:
+        schedule: the schedule (rules read in its time zone).
+        t: a timezone-aware instant.
+
+    Returns:
+        The sorted users and the ids of the rotations/overrides that put them there.
+
+    Raises:
+        ValueError: ``t`` (or a datetime in the schedule) is naive.
+    """
+    t = _utc(t)
+    if not schedule.enabled:
+        return _NOBODY
+    c = _compiled(schedule)
+    local = t.astimezone(c.tz)
+    if local.fold:
+        # In a repeated hour wall time does not order like instants: take the
+        # exact (instant-based) path shared with the timeline.
+        p = timeline(schedule, t, t + _MICRO)[0]
+        return OnCall(users=p.users, sources=p.sources)
+    naive = local.replace(tzinfo=None)
+    slots = [_slot_at(r, t, naive) for r in c.rotations]
+    candidates = c.overrides[: bisect_right(c.starts, t)]
+    active = [o for o in candidates if t < o.end]
+    if not active:
+        return _union(c.rotations, slots)
+    return _combine(c.rotations, slots, active)
+
+
+def timeline(schedule: Schedule, start: datetime, end: datetime) -> list[Period]:
+    """
+    The final schedule over [start, end) as maximal periods.
+
+    Args:
+        schedule: the schedule.
+        start: first instant (aware).
+        end: end instant (aware, exclusive).
+
+    Returns:
+        Periods covering [start, end) exactly, in order, adjacent ones differing in
+        users or sources; periods with nobody have ``users == ()``. Empty when
+        ``end <= start``.
+
+    Raises:
+        ValueError: a datetime is naive.
+    """
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        return []
+    if not schedule.enabled:
+        return [Period(start=start, end=end, users=(), sources=())]
+    c = _compiled(schedule)
+    segments = [_segments(r, start, end, c.tz) for r in c.rotations]
+    overrides = [o for o in c.overrides if o.start < end and o.end > start]
+    cuts = {start, end}
+    for seg in segments:
+        cuts.update(x for s, e, _ in seg for x in (s, e))
+    cuts.update(x for o in overrides for x in (o.start, o.end) if start < x < end)
+    return _sweep(c, segments, overrides, sorted(cuts))
+
+
+def _sweep(
+    c: _Compiled, segments: list[list[Segment]], overrides: list[_Ov], cuts: list[datetime]
+) -> list[Period]:
+    """Evaluate each elementary interval between cuts and merge equal neighbours."""
+    periods: list[Period] = []
+    cursor = [0] * len(segments)
+    for a, b in pairwise(cuts):
+        slots: list[Slot] = []
+        for i, seg in enumerate(segments):
+            while cursor[i] < len(seg) and seg[cursor[i]][1] <= a:
+                cursor[i] += 1
+            hit = cursor[i] < len(seg) and seg[cursor[i]][0] <= a
+            slots.append(seg[cursor[i]][2] if hit else None)
+        oc = _combine(c.rotations, slots, [o for o in overrides if o.start <= a < o.end])
+        last = periods[-1] if periods else None
+        if last is not None and last.users == oc.users and last.sources == oc.sources:
+            periods[-1] = Period(start=last.start, end=b, users=oc.users, sources=oc.sources)
+        else:
+            periods.append(Period(start=a, end=b, users=oc.users, sources=oc.sources))
+    return periods
+
+
+def next_on_call(schedule: Schedule, t: datetime, *, horizon: timedelta = HORIZON) -> Period | None:
+    """
+    The period after the one containing ``t``: the next change of who is on call.
+
+    Args:
+        schedule: the schedule.
+        t: an aware instant.
+        horizon: how far to look for the change, and then for that period's end.
+
+    Returns:
+        The next period, its end capped at ``start + horizon`` when nothing changes
+        within that; ``None`` when nothing changes within ``horizon`` of ``t``.
+
+    Raises:
+        ValueError: ``t`` is naive.
+    """
+    t = _utc(t)
+    change = _next_change(schedule, t, horizon)
+    if change is None:
+        return None
+    end = _next_change(schedule, change, horizon) or change + horizon
+    oc = on_call_at(schedule, change)
+    return Period(start=change, end=end, users=oc.users, sources=oc.sources)
+
+
+def _next_change(schedule: Schedule, t: datetime, horizon: timedelta) -> datetime | None:
+    """The end of the period containing ``t``, searched in growing windows."""
+    span = timedelta(days=1)
+    while True:
+        span = min(span, horizon)
+        periods = timeline(schedule, t, t + span)
+        if len(periods) > 1:
+            return periods[1].start
+        if span >= horizon:
+            return None
+        span *= 4

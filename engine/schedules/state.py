@@ -1,0 +1,102 @@
+"""Schedules state: the schedules of one organization, their on-call record and feeds.
+
+Each schedule keeps, next to its definition (``engine.schedules.model``), the
+on-call set last recorded by ``OnCallChanged`` and the instant the record is
+valid from (``checked_at``). The area's timer is the next change after
+``checked_at``, computed with ``oncall.next_on_call`` and capped at ``HORIZON``:
+when nothing changes within it, a checkpoint (``OnCallChecked``) moves
+``checked_at`` on, so the search never grows. Mutable like every area state:
+``evolve`` updates it in place (see ``engine.org.decider``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final, Literal, final
+
+import msgspec
+
+from engine.schedules import oncall
+from engine.schedules.model import Schedule
+
+__all__ = [
+    "FEED_KINDS",
+    "HORIZON",
+    "FeedToken",
+    "ScheduleRecord",
+    "SchedulesState",
+    "due_at",
+    "due_schedules",
+    "initial_state",
+    "next_due",
+]
+
+HORIZON: Final = timedelta(days=30)
+FEED_KINDS: Final = ("schedule", "user")
+FeedKind = Literal["schedule", "user"]
+
+
+@final
+class ScheduleRecord(msgspec.Struct, kw_only=True):
+    """One schedule, its recorded on-call set, and its next sequence for overrides."""
+
+    schedule: Schedule
+    created_at: datetime
+    updated_at: datetime
+    checked_at: datetime
+    on_call: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    next_sequence: int = 1
+
+
+@final
+class FeedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """An iCalendar feed: a schedule's or a user's, at a URL holding the token.
+
+    Only the token's SHA-256 is kept (``token_hash``), like API keys.
+    """
+
+    id: str
+    kind: FeedKind
+    target: str
+    token_hash: str
+    created_at: datetime
+
+
+@final
+class SchedulesState(msgspec.Struct, kw_only=True):
+    """Every schedule of one organization by id, and every live feed token by id."""
+
+    schedules: dict[str, ScheduleRecord] = msgspec.field(default_factory=dict)
+    feeds: dict[str, FeedToken] = msgspec.field(default_factory=dict)
+
+
+def initial_state() -> SchedulesState:
+    """A fresh state without schedules (never shared: ``evolve`` mutates it)."""
+    return SchedulesState()
+
+
+def due_at(record: ScheduleRecord) -> datetime | None:
+    """When the schedule's timer is due: its next change, or the horizon checkpoint.
+
+    ``None`` for a disabled schedule (nobody is on call, nothing changes).
+    """
+    if not record.schedule.enabled:
+        return None
+    change = oncall.next_on_call(record.schedule, record.checked_at, horizon=HORIZON)
+    return record.checked_at + HORIZON if change is None else change.start
+
+
+def next_due(state: SchedulesState) -> datetime | None:
+    """The earliest due-time of any schedule, or ``None``."""
+    dues = (due_at(record) for record in state.schedules.values())
+    return min((due for due in dues if due is not None), default=None)
+
+
+def due_schedules(state: SchedulesState, now: datetime) -> list[str]:
+    """Ids of the schedules whose timer has come at ``now``, in id order."""
+    return [
+        schedule_id
+        for schedule_id, record in sorted(state.schedules.items())
+        if (due := due_at(record)) is not None and due <= now
+    ]
