@@ -76,15 +76,31 @@ def initial_state() -> SchedulesState:
     return SchedulesState()
 
 
+# The actor asks for the next due-time at every wake-up, and next_on_call costs
+# ~0.4 ms: memoise it per (schedule object, checked_at). Schedules are frozen, so
+# an edit is a new object; the entry holds the object, so its id cannot be reused
+# while cached. Deterministic: a cache hit returns what a recomputation would.
+_DUE_MEMO_SIZE = 16_384
+_due_memo: dict[int, tuple[Schedule, datetime, datetime | None]] = {}
+
+
 def due_at(record: ScheduleRecord) -> datetime | None:
     """When the schedule's timer is due: its next change, or the horizon checkpoint.
 
     ``None`` for a disabled schedule (nobody is on call, nothing changes).
     """
-    if not record.schedule.enabled:
+    schedule = record.schedule
+    if not schedule.enabled:
         return None
-    change = oncall.next_on_call(record.schedule, record.checked_at, horizon=HORIZON)
-    return record.checked_at + HORIZON if change is None else change.start
+    hit = _due_memo.get(id(schedule))
+    if hit is not None and hit[0] is schedule and hit[1] == record.checked_at:
+        return hit[2]
+    change = oncall.next_on_call(schedule, record.checked_at, horizon=HORIZON)
+    due = record.checked_at + HORIZON if change is None else change.start
+    if len(_due_memo) >= _DUE_MEMO_SIZE:
+        _due_memo.clear()
+    _due_memo[id(schedule)] = (schedule, record.checked_at, due)
+    return due
 
 
 def next_due(state: SchedulesState) -> datetime | None:
