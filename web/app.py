@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -69,6 +70,9 @@ def create_app(services: Services) -> QuartTrio:
     app.config["services"] = services
     _install_hooks(app)
     from web.api.alerts import blueprint as alerts
+    from web.api.feeds import blueprint as feeds
+    from web.api.feeds import opsgenie_blueprint as opsgenie_feeds
+    from web.api.feeds import public_blueprint as ical
     from web.api.health import blueprint as health
     from web.api.heartbeats import blueprint as heartbeats
     from web.api.heartbeats import opsgenie_blueprint as opsgenie_heartbeats
@@ -83,15 +87,26 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(integrations, url_prefix="/api/v1")
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
     app.register_blueprint(schedules, url_prefix="/api/v1")
+    app.register_blueprint(feeds, url_prefix="/api/v1")
+    app.register_blueprint(ical)
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)
     app.register_blueprint(opsgenie_heartbeats)
     app.register_blueprint(opsgenie_schedules)
+    app.register_blueprint(opsgenie_feeds)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 
         app.register_blueprint(testing, url_prefix="/api/test")
     return app
+
+
+_FEED_TOKEN = re.compile(r"^(/ical/[^/]+/)[^/]+$")
+
+
+def _loggable(path: str) -> str:
+    """``path`` without secrets: a feed URL's token is its credential (``/ical/<org>/***``)."""
+    return _FEED_TOKEN.sub(r"\1***", path)
 
 
 def services() -> Services:
@@ -114,7 +129,7 @@ def _install_hooks(app: QuartTrio) -> None:
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=_loggable(request.path),
             status=response.status_code,
             ms=round((time.perf_counter() - g.started) * 1000, 2),
             request_id=g.request_id,

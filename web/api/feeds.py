@@ -1,0 +1,180 @@
+"""iCalendar feeds of on-call schedules: tokenized public URLs and Opsgenie's ``.ics`` export.
+
+A feed is a schedule's or a user's calendar at ``/ical/<org_id>/<token>.ics``. The
+token is 256 random bits made here (never in the engine), shown once when the feed
+is created; the org keeps only its SHA-256 (``FeedToken.token_hash``) and a fetch is
+a hash lookup. The URL needs no API key: calendar clients cannot send one, so the
+token is the credential, and revoking the feed turns its URL into a 404. An unknown
+organization, unknown or revoked token, or another organization's token all answer
+the same plain 404 as any unknown path.
+
+Native routes (``/api/v1``): ``POST /schedules/{id}/feeds``, ``POST /users/{user}/feeds``,
+``GET /feeds``, ``DELETE /feeds/{id}``. Opsgenie's authenticated
+``GET /v2/schedules/on-calls/{username}.ics`` exports a user's on-call periods across
+every schedule of the organization.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any, Literal
+
+from quart import Blueprint, Response, g
+from werkzeug.exceptions import NotFound as HttpNotFound
+
+from engine import (
+    CreateFeedToken,
+    FeedToken,
+    KeyEntry,
+    OrgState,
+    RevokeFeedToken,
+    Schedule,
+    hash_api_key,
+    new_id,
+)
+from web.api.schedules import schedule_of
+from web.app import command_context, json_response, principal, services
+from web.compat.opsgenie.wire import authenticate, install_error_handlers, timestamp
+from web.errors import ApiError
+from web.ical import CONTENT_TYPE, feed_window, schedule_calendar, user_calendar
+
+__all__ = ["blueprint", "feed_url", "opsgenie_blueprint", "public_blueprint"]
+
+blueprint = Blueprint("feeds", __name__)
+public_blueprint = Blueprint("ical", __name__)
+opsgenie_blueprint = Blueprint("opsgenie_feeds", __name__)
+install_error_handlers(opsgenie_blueprint)
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+def feed_url(org_id: str, token: str) -> str:
+    """The public path of a feed."""
+    return f"/ical/{org_id}/{token}.ics"
+
+
+def feed_out(feed: FeedToken) -> dict[str, Any]:
+    """A feed as listed: never its token (only its hash is kept)."""
+    return {
+        "id": feed.id,
+        "kind": feed.kind,
+        "target": feed.target,
+        "createdAt": timestamp(feed.created_at),
+    }
+
+
+def _calendar_response(document: bytes) -> Response:
+    response = Response(document, status=200, content_type=CONTENT_TYPE)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# -- native API (/api/v1) ------------------------------------------------------------------
+
+
+async def _create_feed(key: KeyEntry, kind: Literal["schedule", "user"], target: str) -> Response:
+    """Open a feed of ``kind``/``target``: 201 with its token and URL (shown only now)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token_hash = hash_api_key(token)
+    command = CreateFeedToken(token_id=new_id(), kind=kind, target=target, token_hash=token_hash)
+    ctx = await command_context(key)
+    await services().supervisor.submit(key.org_id, command, ctx)
+    feed = await services().supervisor.read(
+        key.org_id, lambda s: s.schedules.feeds.get(command.token_id)
+    )
+    if feed is None or feed.token_hash != token_hash:
+        # An Idempotency-Key replay: the original token cannot be shown again.
+        msg = "this feed was already created; its token is shown only once"
+        raise ApiError(409, "feed_token_shown", msg)
+    body = {**feed_out(feed), "token": token, "url": feed_url(key.org_id, token)}
+    return json_response({"data": body}, 201)
+
+
+@blueprint.post("/schedules/<identifier>/feeds")
+async def create_schedule_feed(identifier: str) -> Response:
+    """A feed of one schedule (``identifierType=name`` to address it by name)."""
+    key = principal()
+    schedule = await schedule_of(key.org_id, identifier)
+    return await _create_feed(key, "schedule", schedule.id)
+
+
+@blueprint.post("/users/<user>/feeds")
+async def create_user_feed(user: str) -> Response:
+    """A feed of one user's on-call periods across every schedule."""
+    user = user.strip()
+    if not user:
+        raise ApiError(422, "invalid_field", "user is required", field="user")
+    return await _create_feed(principal(), "user", user)
+
+
+@blueprint.get("/feeds")
+async def list_feeds() -> Response:
+    """The organization's live feeds, oldest first, without tokens."""
+
+    def view(state: OrgState) -> list[dict[str, Any]]:
+        feeds = sorted(state.schedules.feeds.values(), key=lambda f: (f.created_at, f.id))
+        return [feed_out(f) for f in feeds]
+
+    return json_response({"data": await services().supervisor.read(principal().org_id, view)})
+
+
+@blueprint.delete("/feeds/<feed_id>")
+async def revoke_feed(feed_id: str) -> Response:
+    """Revoke a feed: its URL answers 404 from now on (404 if no such feed here)."""
+    key = principal()
+    await services().supervisor.submit(
+        key.org_id, RevokeFeedToken(token_id=feed_id), await command_context(key)
+    )
+    return json_response({"result": "deleted"})
+
+
+# -- public feed URL -----------------------------------------------------------------------
+
+FeedSource = tuple[FeedToken, list[Schedule]]
+
+
+def _feed_source(state: OrgState, token_hash: str) -> FeedSource | None:
+    """The feed whose token hashes to ``token_hash`` and the schedules it shows."""
+    feeds = state.schedules.feeds.values()
+    feed = next((f for f in feeds if hmac.compare_digest(f.token_hash, token_hash)), None)
+    if feed is None:
+        return None
+    if feed.kind == "user":
+        return feed, [r.schedule for r in state.schedules.schedules.values()]
+    record = state.schedules.schedules.get(feed.target)
+    return None if record is None else (feed, [record.schedule])
+
+
+@public_blueprint.get("/ical/<org_id>/<token>.ics")
+async def public_feed(org_id: str, token: str) -> Response:
+    """The calendar of the feed ``token`` opens; a plain 404 for anything else."""
+    svc = services()
+    if org_id not in svc.directory.orgs:
+        raise HttpNotFound()
+    token_hash = hash_api_key(token)
+    found = await svc.supervisor.read(org_id, lambda s: _feed_source(s, token_hash))
+    if found is None:
+        raise HttpNotFound()
+    g.org_id = org_id
+    feed, schedules = found
+    now = svc.clock.now()
+    start, end = feed_window(now)
+    if feed.kind == "user":
+        return _calendar_response(user_calendar(feed.target, schedules, start, end, now))
+    return _calendar_response(schedule_calendar(schedules[0], start, end, now))
+
+
+# -- Opsgenie-compatible export (/v2) ------------------------------------------------------
+
+
+@opsgenie_blueprint.get("/v2/schedules/on-calls/<username>.ics")
+async def og_user_calendar(username: str) -> Response:
+    """A user's on-call periods across the organization's schedules, as iCalendar."""
+    key = await authenticate()
+    schedules = await services().supervisor.read(
+        key.org_id, lambda s: [r.schedule for r in s.schedules.schedules.values()]
+    )
+    now = services().clock.now()
+    start, end = feed_window(now)
+    return _calendar_response(user_calendar(username, schedules, start, end, now))
