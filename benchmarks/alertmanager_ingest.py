@@ -54,6 +54,7 @@ from benchmarks.ingest import (
     _wait_healthy,
     create_org,
     http_request,
+    wait_until_answers,
 )
 from eventstore import open_db
 
@@ -341,18 +342,7 @@ def _ensure_binary() -> None:
 
 
 async def _wait_ready(port: int, process: trio.Process) -> None:
-    with trio.fail_after(30):
-        while process.returncode is None:
-            try:
-                conn = Connection(await trio.open_tcp_stream("127.0.0.1", port))
-                status = await conn.request(http_request("GET", port, "/-/ready"))
-                await conn.stream.aclose()
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            await trio.sleep(0.1)
-    raise RuntimeError(f"alertmanager exited with {process.returncode}")
+    await wait_until_answers(port, process, "/-/ready")
 
 
 async def _active_alerts(port: int) -> int:

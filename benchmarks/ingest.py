@@ -254,19 +254,24 @@ async def create_org(dsn: str, name: str) -> str:
     return str(json.loads(done.stdout.decode().strip().splitlines()[-1])["api_key"])
 
 
-async def _wait_healthy(port: int, process: trio.Process) -> None:
+async def wait_until_answers(port: int, process: trio.Process, path: str) -> None:
+    """Poll ``GET path`` until it answers 200 (30 s at most); fail if the process exits."""
     with trio.fail_after(30):
         while process.returncode is None:
             try:
                 conn = Connection(await trio.open_tcp_stream("127.0.0.1", port))
-                status = await conn.request(http_request("GET", port, "/healthz"))
+                status = await conn.request(http_request("GET", port, path))
                 await conn.stream.aclose()
                 if status == 200:
                     return
             except OSError:
                 pass
             await trio.sleep(0.1)
-    raise RuntimeError(f"server exited with {process.returncode}")
+    raise RuntimeError(f"process {process.pid} exited with {process.returncode}")
+
+
+async def _wait_healthy(port: int, process: trio.Process) -> None:
+    await wait_until_answers(port, process, "/healthz")
 
 
 async def _stop(process: trio.Process) -> None:
