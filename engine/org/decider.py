@@ -40,7 +40,25 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
         return _decide_heartbeat(state, command, now)
     if isinstance(command, schedules.SCHEDULE_COMMAND_TYPES):
         return list(schedules.decide(state.schedules, command, now))
+    _check_integration_enabled(state, command)
     return list(alerts.decide(state.alerts, command, now))
+
+
+def _check_integration_enabled(state: OrgState, command: Command) -> None:
+    """Refuse an alert command sent through a disabled integration.
+
+    The webhooks check this before submitting, for a clear 403; checking again
+    here, in the actor, closes the race with a disable committed meanwhile.
+    """
+    integration = getattr(command, "integration", None)
+    integration_id = getattr(command, "integration_id", None) or (
+        integration.id if integration is not None else None
+    )
+    record = state.integrations.integrations.get(integration_id) if integration_id else None
+    if record is not None and not record.enabled:
+        raise Rejected(
+            "integration_disabled", f"integration {record.name!r} is disabled", field="integration"
+        )
 
 
 def evolve(state: OrgState, event: Event) -> OrgState:

@@ -6,7 +6,19 @@ from datetime import timedelta
 
 import pytest
 
-from engine import CommandContext, Conflict, CreateAlert, SnoozeAlert, UnsnoozeAlert
+from engine import (
+    CloseAlertByAlias,
+    CommandContext,
+    Conflict,
+    CreateAlert,
+    CreateIntegration,
+    DisableIntegration,
+    EnableIntegration,
+    Integration,
+    Rejected,
+    SnoozeAlert,
+    UnsnoozeAlert,
+)
 from engine.access import CreateOrganization
 from engine.org import (
     RequestRecorded,
@@ -93,3 +105,33 @@ def test_due_commands_follow_snooze_end() -> None:
     assert end == next_due(state)
     assert due_commands(state, end - timedelta(seconds=1)) == []
     assert [UnsnoozeAlert(alert_id="a1")] == due_commands(state, end)
+
+
+def test_alert_commands_through_a_disabled_integration_are_refused() -> None:
+    """Decide refuses creates and by-alias closes of a disabled integration (the actor closes
+    the race with a concurrent disable); enabled or unknown integrations pass."""
+    state = initial_state()
+    execute(
+        state,
+        CreateIntegration(integration_id="i1", name="am", kind="alertmanager", key_hash="h"),
+        ctx(),
+        NOW,
+    )
+    via = Integration(id="i1", name="am", type="alertmanager")
+    execute(state, CreateAlert(alert_id="a1", message="m", alias="x", integration=via), ctx(), NOW)
+    execute(state, DisableIntegration(integration_id="i1"), ctx(), NOW)
+    for command in (
+        CreateAlert(alert_id="a2", message="m", integration=via),
+        CloseAlertByAlias(alias="x", integration_id="i1"),
+    ):
+        with pytest.raises(Rejected) as refused:
+            execute(state, command, ctx(), NOW)
+        assert refused.value.code == "integration_disabled"
+    other = Integration(id="key-1", name="API", type="API")
+    _, outcome = execute(
+        state, CreateAlert(alert_id="a3", message="m", integration=other), ctx(), NOW
+    )
+    assert outcome.result == "created"
+    execute(state, EnableIntegration(integration_id="i1"), ctx(), NOW)
+    _, closed = execute(state, CloseAlertByAlias(alias="x", integration_id="i1"), ctx(), NOW)
+    assert (closed.result, closed.alert_id) == ("updated", "a1")
