@@ -179,7 +179,7 @@ def request_keys() -> list[str]:
         except (binascii.Error, UnicodeDecodeError):
             decoded = ""
         user, _, password = decoded.partition(":")
-        keys.extend(part for part in (user, password) if part)
+        keys.extend(part for part in (password, user) if part)  # the password first
     query_key = request.args.get("apiKey", "").strip()
     if query_key:
         keys.append(query_key)

@@ -14,12 +14,11 @@ actor's timer (``engine.org.decider``).
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any, TypeVar, final
 
 import msgspec
-from quart import Blueprint, Response, g
+from quart import Blueprint, Response
 
 from engine import (
     Command,
@@ -38,6 +37,7 @@ from engine import (
     new_id,
 )
 from web.app import command_context, json_response, parse_body, principal, services
+from web.compat.opsgenie.wire import og_error, og_response
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -260,70 +260,53 @@ async def ping_heartbeat(name: str) -> Response:
 # -- Opsgenie-compatible API (/v2) ---------------------------------------------------------
 
 
-def _opsgenie(body: dict[str, Any], status: int = 200) -> Response:
-    """Opsgenie's envelope: ``took`` (seconds) and ``requestId``, plus its headers."""
-    took = max(time.perf_counter() - g.started, 0.000001)
-    body = {**body, "took": round(took, 6), "requestId": g.request_id}
-    response = Response(msgspec.json.encode(body), status=status, content_type="application/json")
-    response.headers["X-Response-Time"] = f"{took:.6f}"
-    response.headers["X-RateLimit-State"] = "OK"
-    return response
-
-
-def _opsgenie_error(status: int, message: str, field: str | None) -> Response:
-    body: dict[str, Any] = {"message": message}
-    if field:
-        body["errors"] = {field: message}
-    return _opsgenie(body, status)
-
-
 @opsgenie_blueprint.errorhandler(ApiError)
 async def _api_error(error: ApiError) -> Response:
     message = "Could not authenticate" if error.status == 401 else error.message
-    return _opsgenie_error(error.status, message, error.field)
+    return og_error(error.status, message, field=error.field)
 
 
 @opsgenie_blueprint.errorhandler(PulsarError)
 async def _engine_error(error: PulsarError) -> Response:
     message = "Heartbeat does not exist" if isinstance(error, NotFound) else error.message
-    return _opsgenie_error(from_engine(error).status_code, message, error.field)
+    return og_error(from_engine(error).status_code, message, field=error.field)
 
 
 @opsgenie_blueprint.post("/v2/heartbeats", strict_slashes=False)
 async def og_create() -> Response:
     """Create (201 ``{"data": Heartbeat}``); a name in use is 409."""
-    return _opsgenie({"data": await _create()}, 201)
+    return og_response({"data": await _create()}, 201)
 
 
 @opsgenie_blueprint.get("/v2/heartbeats", strict_slashes=False)
 async def og_list() -> Response:
-    return _opsgenie({"data": {"heartbeats": await _list()}})
+    return og_response({"data": {"heartbeats": await _list()}})
 
 
 @opsgenie_blueprint.get("/v2/heartbeats/<name>")
 async def og_get(name: str) -> Response:
-    return _opsgenie({"data": await _get(name)})
+    return og_response({"data": await _get(name)})
 
 
 @opsgenie_blueprint.patch("/v2/heartbeats/<name>")
 async def og_update(name: str) -> Response:
-    return _opsgenie({"data": _status(await _update(name))})
+    return og_response({"data": _status(await _update(name))})
 
 
 @opsgenie_blueprint.delete("/v2/heartbeats/<name>")
 async def og_delete(name: str) -> Response:
     await _submit(DeleteHeartbeat(name=name))
-    return _opsgenie({"result": "Deleted"})
+    return og_response({"result": "Deleted"})
 
 
 @opsgenie_blueprint.post("/v2/heartbeats/<name>/enable")
 async def og_enable(name: str) -> Response:
-    return _opsgenie({"data": _status(await _toggle(name, True))})
+    return og_response({"data": _status(await _toggle(name, True))})
 
 
 @opsgenie_blueprint.post("/v2/heartbeats/<name>/disable")
 async def og_disable(name: str) -> Response:
-    return _opsgenie({"data": _status(await _toggle(name, False))})
+    return og_response({"data": _status(await _toggle(name, False))})
 
 
 @opsgenie_blueprint.route("/v2/heartbeats/<name>/ping", methods=PING_METHODS)
@@ -338,4 +321,4 @@ async def og_ping(name: str) -> Response:
         await _submit(PingHeartbeat(name=name))
     except NotFound:
         pass
-    return _opsgenie({"result": PONG}, 202)
+    return og_response({"result": PONG}, 202)

@@ -12,8 +12,6 @@ priorities become P3, tags and details are clipped to Opsgenie's limits.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -34,7 +32,7 @@ from engine import (
     hash_api_key,
     new_id,
 )
-from web.app import services
+from web.app import request_keys, services
 from web.errors import ApiError
 
 __all__ = [
@@ -261,17 +259,8 @@ def request_key(path_key: str | None) -> str:
     the ``apiKey``/``key`` query parameter."""
     if path_key:
         return path_key
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() in {"bearer", "geniekey"} and token:
-        return token
-    if scheme.lower() == "basic" and token:
-        try:
-            user, _, password = base64.b64decode(token).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return password or user
-    return request.args.get("apiKey") or request.args.get("key") or ""
+    keys = request_keys()
+    return keys[0] if keys else request.args.get("key", "")
 
 
 async def authenticate(kind: str, key: str) -> IntegrationView:
