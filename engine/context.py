@@ -24,6 +24,7 @@ class CommandContext(msgspec.Struct, frozen=True, kw_only=True):
     principal_id: str
     request_id: str = ""
     remote_addr: str = ""
+    user_agent: str = ""
     idempotency_key: str | None = None
     fingerprint: str = ""
     causation: str = ""
@@ -37,6 +38,7 @@ class EventMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     principal_id: str
     request_id: str = ""
     remote_addr: str = ""
+    user_agent: str = ""
     idempotency_key: str | None = None
     causation: str = ""
 
@@ -47,6 +49,7 @@ class EventMeta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
             principal_id=ctx.principal_id,
             request_id=ctx.request_id,
             remote_addr=ctx.remote_addr,
+            user_agent=ctx.user_agent,
             idempotency_key=ctx.idempotency_key,
             causation=ctx.causation,
         )

@@ -24,13 +24,15 @@ from engine import (
     Clock,
     CommandContext,
     Directory,
-    KeyEntry,
     OrgSupervisor,
     PulsarError,
-    hash_api_key,
     new_id,
 )
 from eventstore import EventStore
+from web.auth.limits import Limits
+from web.auth.principal import Principal, authenticate
+from web.auth.routes import access_of
+from web.auth.tokens import Passwords, TokenService
 from web.config import Config
 from web.errors import ApiError, error_response, from_engine, from_validation
 
@@ -68,8 +70,12 @@ def create_app(services: Services) -> QuartTrio:
     app = QuartTrio(__name__)
     app.config["MAX_CONTENT_LENGTH"] = services.config.max_body_bytes
     app.config["services"] = services
+    services.extra.setdefault("tokens", TokenService.from_config(services.config))
+    services.extra.setdefault("passwords", Passwords())
+    services.extra.setdefault("limits", Limits(services.config))
     _install_hooks(app)
     from web.api.alerts import blueprint as alerts
+    from web.api.auth import blueprint as auth
     from web.api.feeds import blueprint as feeds
     from web.api.feeds import opsgenie_blueprint as opsgenie_feeds
     from web.api.feeds import public_blueprint as ical
@@ -83,6 +89,7 @@ def create_app(services: Services) -> QuartTrio:
     from web.webhooks import blueprint as webhooks
 
     app.register_blueprint(health)
+    app.register_blueprint(auth, url_prefix="/api/v1")
     app.register_blueprint(alerts, url_prefix="/api/v1")
     app.register_blueprint(integrations, url_prefix="/api/v1")
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
@@ -122,6 +129,8 @@ def _install_hooks(app: QuartTrio) -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or new_id()
         g.started = time.perf_counter()
         g.org_id = None
+        g.principal = None
+        await _authorize()
 
     @app.after_request
     async def finish(response: Response) -> Response:
@@ -139,7 +148,9 @@ def _install_hooks(app: QuartTrio) -> None:
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:
-        return error_response(error.status, error.code, error.message, field=error.field)
+        return error_response(
+            error.status, error.code, error.message, field=error.field, headers=error.headers
+        )
 
     @app.errorhandler(PulsarError)
     async def engine_error(error: PulsarError) -> Response:
@@ -186,24 +197,50 @@ def request_keys() -> list[str]:
     return keys
 
 
-def principal() -> KeyEntry:
-    """The organization API key of the request (see ``request_keys``); raises 401.
+def principal() -> Principal:
+    """The authenticated principal of the request (set by the access hook).
 
-    Sets ``g.org_id``.
+    Every route's access rule (``web.auth.routes``) is enforced before the
+    handler runs; a handler calls this to learn who is calling.
     """
-    keys = request_keys()
-    if not keys:
-        raise ApiError(401, "unauthorized", "missing API key: use 'Authorization: GenieKey <key>'")
-    directory = services().directory
-    for key in keys:
-        entry = directory.lookup(hash_api_key(key))
-        if entry is not None:
-            g.org_id = entry.org_id
-            return entry
-    raise ApiError(401, "unauthorized", "invalid API key")
+    found: Principal | None = g.get("principal")
+    if found is None:
+        raise ApiError(401, "unauthorized", "missing credentials")
+    return found
 
 
-async def command_context(key: KeyEntry) -> CommandContext:
+async def _authorize() -> None:
+    """Enforce the endpoint's access rule; fail closed for an endpoint without one."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return  # no route matched: the 404/405 handlers answer
+    rule = access_of(endpoint)
+    if rule is None:
+        log.error("route_without_access_rule", endpoint=endpoint)
+        raise ApiError(403, "forbidden", "this route has no access rule")
+    limits = services().extra.get("limits")
+    if not rule.credential:
+        if rule.ip_limited and limits is not None:
+            limits.check_ip(request.remote_addr or "")
+        return
+    try:
+        who = await authenticate(request_keys(), integration_keys=rule.integration_keys)
+    except ApiError:
+        if limits is not None:
+            limits.check_ip(request.remote_addr or "")
+        raise
+    g.principal, g.org_id = who, who.org_id
+    if limits is not None:
+        limits.check_principal(who)
+    if rule.users_only and who.kind != "user":
+        raise ApiError(403, "forbidden", "this route is for signed-in users, not API keys")
+    if rule.permission is not None and not who.can(rule.permission):
+        raise ApiError(
+            403, "forbidden", f"this needs the {rule.permission.value!r} permission", field=None
+        )
+
+
+async def command_context(key: Principal) -> CommandContext:
     """The context of a write: who, from where, and its idempotency key."""
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (0 < len(idem) <= 255):
@@ -222,10 +259,11 @@ async def command_context(key: KeyEntry) -> CommandContext:
         digest.update(body if isinstance(body, bytes) else body.encode())
         fingerprint = digest.hexdigest()
     return CommandContext(
-        principal_kind="api_key",
-        principal_id=key.key_id,
+        principal_kind=key.kind,
+        principal_id=key.id,
         request_id=g.request_id,
         remote_addr=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", "")[:200],
         idempotency_key=idem,
         fingerprint=fingerprint,
     )

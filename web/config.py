@@ -25,6 +25,24 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     mailbox_size: int = 1024
     snapshot_every: int = 1000
     follow_interval: float = 0.25
+    # Access tokens (JWT). HS256 with ``jwt_secret`` (or a secret generated once
+    # into ``data_dir/jwt-secret``), or EdDSA with a PEM Ed25519 key pair.
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = ""
+    jwt_private_key_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "pulsar"
+    jwt_audience: str = "pulsar-api"
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 7 * 24 * 3600
+    cookie_secure: bool = True
+    public_url: str = ""  # base of links sent to people (invitations); else the request's host
+    cors_origins: tuple[str, ...] = ()
+    # Requests per minute; a burst of the same size is allowed. 0 turns a limit off.
+    rate_limit_key: int = 6000
+    rate_limit_user: int = 1200
+    rate_limit_ip: int = 600
+    rate_limit_ingest: int = 60000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -44,4 +62,27 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             test_mode=get("PULSAR_TEST_MODE", "0") in {"1", "true", "yes"},
             mailbox_size=int(get("PULSAR_MAILBOX_SIZE", "1024")),
             snapshot_every=int(get("PULSAR_SNAPSHOT_EVERY", "1000")),
+            jwt_algorithm=get("PULSAR_JWT_ALGORITHM", "HS256"),
+            jwt_secret=env.get("PULSAR_JWT_SECRET", ""),
+            jwt_private_key_file=_path(env.get("PULSAR_JWT_PRIVATE_KEY_FILE")),
+            jwt_public_key_file=_path(env.get("PULSAR_JWT_PUBLIC_KEY_FILE")),
+            jwt_issuer=get("PULSAR_JWT_ISSUER", "pulsar"),
+            jwt_audience=get("PULSAR_JWT_AUDIENCE", "pulsar-api"),
+            access_token_ttl=int(get("PULSAR_ACCESS_TOKEN_TTL", str(15 * 60))),
+            refresh_token_ttl=int(get("PULSAR_REFRESH_TOKEN_TTL", str(7 * 24 * 3600))),
+            cookie_secure=get("PULSAR_COOKIE_SECURE", "1") not in {"0", "false", "no"},
+            public_url=get("PULSAR_PUBLIC_URL", "").rstrip("/"),
+            cors_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in get("PULSAR_CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            rate_limit_key=int(get("PULSAR_RATE_LIMIT_KEY", "6000")),
+            rate_limit_user=int(get("PULSAR_RATE_LIMIT_USER", "1200")),
+            rate_limit_ip=int(get("PULSAR_RATE_LIMIT_IP", "600")),
+            rate_limit_ingest=int(get("PULSAR_RATE_LIMIT_INGEST", "60000")),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value and value.strip() else None

@@ -6,12 +6,15 @@ when one input field is at fault.
     code                      status
     invalid_json              400   body is not JSON
     invalid_field             422   a field has the wrong type or value
-    unauthorized              401   missing or unknown API key
+    unauthorized              401   missing or invalid credentials
+    token_expired             401   the access token expired: refresh it
+    forbidden                 403   the role or key lacks the route's permission
     *_not_found, not_found    404   (another organization's data is always 404)
     idempotency_key_reused    409
     alert_closed, other Rejected  409 when the state forbids it, 422 for bad input
     payload_too_large         413
     overloaded                429   mailbox full (Retry-After)
+    rate_limited              429   over the key's, user's or address's budget (Retry-After)
     unavailable               503   not committed; safe to retry (Retry-After)
 """
 
@@ -26,15 +29,36 @@ from engine import Conflict, NotFound, Overloaded, PulsarError, Rejected, Unavai
 
 __all__ = ["ApiError", "error_response", "from_engine", "from_validation"]
 
-_STATE_CODES = frozenset({"alert_closed", "organization_exists", "api_key_exists"})
+_STATE_CODES = frozenset(
+    {
+        "alert_closed",
+        "organization_exists",
+        "api_key_exists",
+        "last_owner",
+        "organization_deleted",
+        "invitation_expired",
+        "invitation_used",
+        "invitation_revoked",
+        "refresh_token_reused",
+    }
+)
 
 
 class ApiError(Exception):
     """An error raised in the web layer itself (auth, parsing)."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
 
 
 def error_response(
@@ -64,6 +88,8 @@ def from_engine(error: PulsarError) -> Response:
     match error:
         case NotFound():
             return error_response(404, error.code, error.message, field=error.field)
+        case Rejected() if error.code == "forbidden":
+            return error_response(403, error.code, error.message, field=error.field)
         case Rejected():
             status = 409 if error.code in _STATE_CODES else 422
             return error_response(status, error.code, error.message, field=error.field)

@@ -1,29 +1,105 @@
-"""Access area: the organization record and its API keys (pure)."""
+"""Access area: the organization record, its members, invitations and API keys (pure).
 
-from engine.access.commands import AccessCommand, CreateApiKey, CreateOrganization, RevokeApiKey
-from engine.access.decider import decide, evolve, initial_state
+Who may do what is the table in ``engine.access.permissions``; this area
+decides how the organization's membership and keys change, and keeps the
+owner rules (only owners manage owners; the last owner stays).
+"""
+
+from engine.access.commands import (
+    ACCESS_COMMAND_TYPES,
+    AcceptInvitation,
+    AccessCommand,
+    AddMember,
+    ChangeMemberRole,
+    CreateApiKey,
+    CreateInvitation,
+    CreateOrganization,
+    DeleteOrganization,
+    RemoveMember,
+    RevokeApiKey,
+    RevokeInvitation,
+)
+from engine.access.decider import OWNER_ACTORS, decide, evolve, initial_state
 from engine.access.events import (
     ACCESS_EVENT_TYPES,
     AccessEvent,
     ApiKeyCreated,
     ApiKeyRevoked,
+    InvitationAccepted,
+    InvitationCreated,
+    InvitationRevoked,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
     OrganizationCreated,
+    OrganizationDeleted,
 )
-from engine.access.state import AccessState, ApiKey
+from engine.access.permissions import (
+    KEY_RIGHTS,
+    ROLE_RANK,
+    ROLES,
+    Permission,
+    permissions_of_rights,
+    permissions_of_role,
+)
+from engine.access.state import (
+    INVITATION_STATUSES,
+    AccessState,
+    ApiKey,
+    Invitation,
+    InvitationStatus,
+    Member,
+    invitation_by_token,
+    invitation_status,
+    member_by_email,
+    member_role,
+    owners,
+)
 
 __all__ = [
+    "ACCESS_COMMAND_TYPES",
     "ACCESS_EVENT_TYPES",
+    "INVITATION_STATUSES",
+    "KEY_RIGHTS",
+    "OWNER_ACTORS",
+    "ROLES",
+    "ROLE_RANK",
+    "AcceptInvitation",
     "AccessCommand",
     "AccessEvent",
     "AccessState",
+    "AddMember",
     "ApiKey",
     "ApiKeyCreated",
     "ApiKeyRevoked",
+    "ChangeMemberRole",
     "CreateApiKey",
+    "CreateInvitation",
     "CreateOrganization",
+    "DeleteOrganization",
+    "Invitation",
+    "InvitationAccepted",
+    "InvitationCreated",
+    "InvitationRevoked",
+    "InvitationStatus",
+    "Member",
+    "MemberAdded",
+    "MemberRemoved",
+    "MemberRoleChanged",
     "OrganizationCreated",
+    "OrganizationDeleted",
+    "Permission",
+    "RemoveMember",
     "RevokeApiKey",
+    "RevokeInvitation",
     "decide",
     "evolve",
     "initial_state",
+    "invitation_by_token",
+    "invitation_status",
+    "member_by_email",
+    "member_role",
+    "owners",
+    "permissions_of_rights",
+    "permissions_of_role",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from engine import access, alerts, heartbeats, integrations, schedules
+from engine import access, alerts, heartbeats, identity, integrations, schedules, teams
 from engine.context import CommandContext
 from engine.errors import Conflict, Rejected
 from engine.org.events import Command, Event, RequestRecorded
@@ -27,19 +27,23 @@ __all__ = ["IDEMPOTENCY_TTL", "decide", "due_commands", "evolve", "execute", "fo
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
-_ACCESS_COMMANDS = (access.CreateOrganization, access.CreateApiKey, access.RevokeApiKey)
+_ACCESS_COMMANDS = access.ACCESS_COMMAND_TYPES
 
 
 def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
     """The events ``command`` produces against ``state``; raises ``Rejected``."""
     if isinstance(command, _ACCESS_COMMANDS):
-        return list(access.decide(state.access, command, now))
+        return _decide_access(state, command, now)
+    if isinstance(command, teams.TEAM_COMMAND_TYPES):
+        return _decide_team(state, command, now)
     if isinstance(command, integrations.INTEGRATION_COMMAND_TYPES):
         return list(integrations.decide(state.integrations, command, now))
     if isinstance(command, heartbeats.HEARTBEAT_COMMAND_TYPES):
         return _decide_heartbeat(state, command, now)
     if isinstance(command, schedules.SCHEDULE_COMMAND_TYPES):
         return list(schedules.decide(state.schedules, command, now))
+    if isinstance(command, identity.IDENTITY_COMMAND_TYPES):
+        return list(identity.decide(state.identity, command, now))
     _check_integration_enabled(state, command)
     return list(alerts.decide(state.alerts, command, now))
 
@@ -74,6 +78,10 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         heartbeats.evolve(state.heartbeats, event)
     elif isinstance(event, schedules.SCHEDULE_EVENT_TYPES):
         schedules.evolve(state.schedules, event)
+    elif isinstance(event, identity.IDENTITY_EVENT_TYPES):
+        identity.evolve(state.identity, event)
+    elif isinstance(event, teams.TEAM_EVENT_TYPES):
+        teams.evolve(state.teams, event)
     else:
         alerts.evolve(state.alerts, event)
     return state
@@ -118,14 +126,18 @@ def execute(
 
 # Id fields of non-alert commands, reported as the outcome's ``subject_id`` (so a
 # retried request with the same Idempotency-Key learns which entity it made).
-_SUBJECT_FIELDS = ("integration_id", "schedule_id", "heartbeat_id")
+_SUBJECT_FIELDS = ("integration_id", "schedule_id", "heartbeat_id", "team_id")
 
 
 def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcome:
     """What to answer for ``command`` given the events it produced (already evolved)."""
     if isinstance(command, _ACCESS_COMMANDS):
-        key_id = getattr(command, "key_id", None)
-        return Outcome(result="updated" if events else "noop", key_id=key_id)
+        # Key commands answer their key; invitation and member commands their subject.
+        key_id = getattr(command, "key_id", None) or None
+        subject_id = getattr(command, "invitation_id", None) or getattr(command, "account_id", None)
+        return Outcome(result="updated" if events else "noop", key_id=key_id, subject_id=subject_id)
+    if isinstance(command, identity.IDENTITY_COMMAND_TYPES):
+        return _identity_outcome(command, events)
     if not isinstance(command, alerts.ALERT_COMMAND_TYPES):
         subject_id = next(
             (value for name in _SUBJECT_FIELDS if (value := getattr(command, name, None))), None
@@ -146,6 +158,14 @@ def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcom
     if alert is None:
         return Outcome(result=result, alert_id=alert_id)
     return Outcome(result=result, alert_id=alert.id, tiny_id=alert.tiny_id, count=alert.count)
+
+
+def _identity_outcome(command: identity.IdentityCommand, events: list[Event]) -> Outcome:
+    """The account (or, for session commands, the family) an identity command touched."""
+    subject_id = getattr(command, "family_id", None) or getattr(command, "account_id", None)
+    if subject_id is None and events:  # RotateSession names its family by token only
+        subject_id = getattr(events[0], "family_id", None)
+    return Outcome(result="updated" if events else "noop", subject_id=subject_id)
 
 
 def _record_request(state: OrgState, event: RequestRecorded) -> None:
@@ -184,6 +204,38 @@ def due_commands(state: OrgState, now: datetime) -> list[Command]:
         for schedule_id in schedules.due_schedules(state.schedules, now)
     ]
     return unsnoozes + [heartbeats.ExpireHeartbeat(name=name) for name in expiries] + handoffs
+
+
+def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime) -> list[Event]:
+    """An access command's events, with the cross-area rules.
+
+    A team-scoped API key must name an existing team; removing a member also
+    removes them from every team they are in, in the same batch.
+    """
+    events: list[Event] = list(access.decide(state.access, command, now))
+    first = events[0] if events else None
+    if isinstance(first, access.ApiKeyCreated) and first.team_id is not None:
+        teams.find_team(state.teams, first.team_id)
+    elif isinstance(first, access.MemberRemoved):
+        for team_id in teams.teams_of(state.teams, first.account_id):
+            leave = teams.RemoveTeamMember(team_id=team_id, account_id=first.account_id)
+            events += teams.decide(state.teams, leave, now)
+    return events
+
+
+def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> list[Event]:
+    """A team command's events; only members of the organization join a team."""
+    if state.access.deleted_at is not None:
+        raise Rejected("organization_deleted", "the organization was deleted")
+    events: list[Event] = list(teams.decide(state.teams, command, now))
+    if (
+        isinstance(command, teams.AddTeamMember)
+        and access.member_role(state.access, command.account_id) is None
+    ):
+        raise Rejected(
+            "not_a_member", "only members of the organization join a team", field="account_id"
+        )
+    return events
 
 
 def _decide_heartbeat(

@@ -10,9 +10,11 @@ import msgspec
 from engine.access import ACCESS_EVENT_TYPES, AccessCommand, AccessEvent
 from engine.alerts import ALERT_EVENT_TYPES, AlertCommand, AlertEvent
 from engine.heartbeats import HEARTBEAT_EVENT_TYPES, HeartbeatCommand, HeartbeatEvent
+from engine.identity import IDENTITY_EVENT_TYPES, IdentityCommand, IdentityEvent
 from engine.integrations import INTEGRATION_EVENT_TYPES, IntegrationCommand, IntegrationEvent
 from engine.org.state import Outcome
 from engine.schedules import SCHEDULE_EVENT_TYPES, ScheduleCommand, ScheduleEvent
+from engine.teams import TEAM_EVENT_TYPES, TeamCommand, TeamEvent
 
 __all__ = ["EVENT_TYPES", "Command", "Event", "RequestRecorded"]
 
@@ -28,9 +30,24 @@ class RequestRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
 
 
 Event = (
-    AccessEvent | AlertEvent | IntegrationEvent | HeartbeatEvent | ScheduleEvent | RequestRecorded
+    AccessEvent
+    | AlertEvent
+    | IntegrationEvent
+    | HeartbeatEvent
+    | ScheduleEvent
+    | IdentityEvent
+    | TeamEvent
+    | RequestRecorded
 )
-Command = AccessCommand | AlertCommand | IntegrationCommand | HeartbeatCommand | ScheduleCommand
+Command = (
+    AccessCommand
+    | AlertCommand
+    | IntegrationCommand
+    | HeartbeatCommand
+    | ScheduleCommand
+    | IdentityCommand
+    | TeamCommand
+)
 
 EVENT_TYPES: tuple[type, ...] = (
     *ACCESS_EVENT_TYPES,
@@ -38,5 +55,7 @@ EVENT_TYPES: tuple[type, ...] = (
     *INTEGRATION_EVENT_TYPES,
     *HEARTBEAT_EVENT_TYPES,
     *SCHEDULE_EVENT_TYPES,
+    *IDENTITY_EVENT_TYPES,
+    *TEAM_EVENT_TYPES,
     RequestRecorded,
 )

@@ -18,16 +18,20 @@ from engine.alerts import AlertsState
 from engine.alerts import initial_state as initial_alerts
 from engine.heartbeats import HeartbeatsState
 from engine.heartbeats import initial_state as initial_heartbeats
+from engine.identity import IdentityState
+from engine.identity import initial_state as initial_identity
 from engine.integrations import IntegrationsState
 from engine.integrations import initial_state as initial_integrations
 from engine.schedules import SchedulesState
 from engine.schedules import initial_state as initial_schedules
+from engine.teams import TeamsState
+from engine.teams import initial_state as initial_teams
 
 __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", "initial_state"]
 
 # Bump whenever the shape of OrgState (or any area state) changes: snapshots of
 # another schema version are ignored and the state is folded from the log.
-SNAPSHOT_SCHEMA_VERSION = 2
+SNAPSHOT_SCHEMA_VERSION = 3
 
 
 @final
@@ -57,8 +61,11 @@ class OrgState(msgspec.Struct, kw_only=True):
     access: AccessState = msgspec.field(default_factory=initial_access)
     alerts: AlertsState = msgspec.field(default_factory=initial_alerts)
     heartbeats: HeartbeatsState = msgspec.field(default_factory=initial_heartbeats)
+    # Only the identity stream (IDENTITY_STREAM) has accounts and sessions.
+    identity: IdentityState = msgspec.field(default_factory=initial_identity)
     integrations: IntegrationsState = msgspec.field(default_factory=initial_integrations)
     schedules: SchedulesState = msgspec.field(default_factory=initial_schedules)
+    teams: TeamsState = msgspec.field(default_factory=initial_teams)
     # Idempotency keys in arrival order (dicts keep insertion order), so the
     # oldest can be pruned from the front as new ones arrive.
     requests: dict[str, RecordedRequest] = msgspec.field(default_factory=dict)

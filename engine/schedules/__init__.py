@@ -21,6 +21,7 @@ from engine.schedules.commands import (
     UpdateOverride,
     UpdateRotation,
     UpdateSchedule,
+    check_timezone,
 )
 from engine.schedules.decider import apply_edit, decide, evolve, find_schedule, initial_state
 from engine.schedules.events import (
@@ -106,6 +107,7 @@ __all__ = [
     "UpdateRotation",
     "UpdateSchedule",
     "apply_edit",
+    "check_timezone",
     "decide",
     "due_at",
     "due_schedules",

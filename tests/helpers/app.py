@@ -46,6 +46,7 @@ class Harness:
 
 @asynccontextmanager
 async def open_harness(dsn: str, **config: Any) -> AsyncIterator[Harness]:
+    config.setdefault("jwt_secret", "test-secret-" + "x" * 32)
     cfg = Config(database_url=dsn, **config)
     async with open_services(cfg, dsn) as services:
         app = create_app(services)

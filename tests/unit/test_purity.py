@@ -18,6 +18,8 @@ PURE_PACKAGES = [
     "engine/integrations",
     "engine/heartbeats",
     "engine/schedules",
+    "engine/identity",
+    "engine/teams",
 ]
 
 FORBIDDEN_MODULES = frozenset({"trio", "httpx", "asyncpg", "eventstore", "random", "secrets"})

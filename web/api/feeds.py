@@ -26,7 +26,6 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from engine import (
     CreateFeedToken,
     FeedToken,
-    KeyEntry,
     OrgState,
     RevokeFeedToken,
     Schedule,
@@ -35,6 +34,7 @@ from engine import (
 )
 from web.api.schedules import schedule_of
 from web.app import command_context, json_response, principal, services
+from web.auth.principal import Principal
 from web.compat.opsgenie.wire import authenticate, install_error_handlers, timestamp
 from web.errors import ApiError
 from web.ical import CONTENT_TYPE, feed_window, schedule_calendar, user_calendar
@@ -73,7 +73,7 @@ def _calendar_response(document: bytes) -> Response:
 # -- native API (/api/v1) ------------------------------------------------------------------
 
 
-async def _create_feed(key: KeyEntry, kind: Literal["schedule", "user"], target: str) -> Response:
+async def _create_feed(key: Principal, kind: Literal["schedule", "user"], target: str) -> Response:
     """Open a feed of ``kind``/``target``: 201 with its token and URL (shown only now)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     token_hash = hash_api_key(token)

@@ -263,7 +263,7 @@ async def ping_heartbeat(name: str) -> Response:
 @opsgenie_blueprint.errorhandler(ApiError)
 async def _api_error(error: ApiError) -> Response:
     message = "Could not authenticate" if error.status == 401 else error.message
-    return og_error(error.status, message, field=error.field)
+    return og_error(error.status, message, field=error.field, headers=error.headers)
 
 
 @opsgenie_blueprint.errorhandler(PulsarError)

@@ -19,7 +19,6 @@ from engine import (
     EnableIntegration,
     FieldMapping,
     IntegrationRecord,
-    KeyEntry,
     OrgState,
     UpdateIntegration,
     hash_api_key,
@@ -27,6 +26,7 @@ from engine import (
     new_id,
 )
 from web.app import command_context, json_response, parse_body, principal, services
+from web.auth.principal import Principal
 from web.errors import ApiError
 
 __all__ = ["blueprint"]
@@ -147,7 +147,7 @@ async def get_integration(integration_id: str) -> Response:
     return json_response({"data": await _get(key.org_id, integration_id)})
 
 
-async def _change(key: KeyEntry, integration_id: str, command: Command) -> Response:
+async def _change(key: Principal, integration_id: str, command: Command) -> Response:
     ctx = await command_context(key)
     await services().supervisor.submit(key.org_id, command, ctx)
     return json_response({"data": await _get(key.org_id, integration_id)})

@@ -28,7 +28,6 @@ from engine import (
     DeleteOverride,
     DeleteRotation,
     DeleteSchedule,
-    KeyEntry,
     NotFound,
     OrgState,
     Override,
@@ -49,6 +48,7 @@ from engine import (
     timeline,
 )
 from web.app import command_context, json_response, parse_body, principal, services
+from web.auth.principal import Principal
 from web.compat.opsgenie.wire import (
     authenticate,
     install_error_handlers,
@@ -423,12 +423,12 @@ def user_schedules(state: OrgState, user: str, now: datetime) -> dict[str, Any]:
 # -- writes, shared by both APIs -----------------------------------------------------------
 
 
-async def _submit(key: KeyEntry, command: Command) -> None:
+async def _submit(key: Principal, command: Command) -> None:
     ctx = await command_context(key)
     await services().supervisor.submit(key.org_id, command, ctx)
 
 
-async def _create_schedule(key: KeyEntry) -> Schedule:
+async def _create_schedule(key: Principal) -> Schedule:
     body = await parse_body(ScheduleIn)
     rotations = tuple(rotation_of(r, new_id()) for r in body.rotations or ())
     command = CreateSchedule(
@@ -444,7 +444,7 @@ async def _create_schedule(key: KeyEntry) -> Schedule:
     return await schedule_of(key.org_id, command.schedule_id, None)
 
 
-async def _update_schedule(key: KeyEntry, identifier: str) -> Schedule:
+async def _update_schedule(key: Principal, identifier: str) -> Schedule:
     schedule = await schedule_of(key.org_id, identifier)
     body = await parse_body(ScheduleIn, optional=True)
     if body.rotations is not None:
@@ -463,7 +463,7 @@ async def _update_schedule(key: KeyEntry, identifier: str) -> Schedule:
     return await schedule_of(key.org_id, schedule.id, None)
 
 
-async def _delete_schedule(key: KeyEntry, identifier: str) -> None:
+async def _delete_schedule(key: Principal, identifier: str) -> None:
     schedule = await schedule_of(key.org_id, identifier)
     await _submit(key, DeleteSchedule(schedule_id=schedule.id))
 
@@ -482,14 +482,14 @@ def _override(schedule: Schedule, alias: str) -> Override:
     raise NotFound("override_not_found", f"Override {alias!r} does not exist")
 
 
-async def _add_rotation(key: KeyEntry, identifier: str, param: str) -> Rotation:
+async def _add_rotation(key: Principal, identifier: str, param: str) -> Rotation:
     schedule = await schedule_of(key.org_id, identifier, param)
     rotation = rotation_of(await parse_body(RotationIn), new_id())
     await _submit(key, AddRotation(schedule_id=schedule.id, rotation=rotation))
     return _rotation(await schedule_of(key.org_id, schedule.id, None), rotation.id)
 
 
-async def _update_rotation(key: KeyEntry, identifier: str, rid: str, param: str) -> Rotation:
+async def _update_rotation(key: Principal, identifier: str, rid: str, param: str) -> Rotation:
     schedule = await schedule_of(key.org_id, identifier, param)
     base = _rotation(schedule, rid)
     rotation = rotation_of(await parse_body(RotationIn, optional=True), base.id, base)
@@ -497,14 +497,14 @@ async def _update_rotation(key: KeyEntry, identifier: str, rid: str, param: str)
     return _rotation(await schedule_of(key.org_id, schedule.id, None), base.id)
 
 
-async def _delete_rotation(key: KeyEntry, identifier: str, rid: str, param: str) -> None:
+async def _delete_rotation(key: Principal, identifier: str, rid: str, param: str) -> None:
     schedule = await schedule_of(key.org_id, identifier, param)
     rotation_id = _rotation(schedule, rid).id
     await _submit(key, DeleteRotation(schedule_id=schedule.id, rotation_id=rotation_id))
 
 
 async def _put_override(
-    key: KeyEntry, identifier: str, param: str, alias: str | None = None
+    key: Principal, identifier: str, param: str, alias: str | None = None
 ) -> tuple[Schedule, Override]:
     """Add (``alias`` None) or replace an override; the schedule and override after it."""
     schedule = await schedule_of(key.org_id, identifier, param)
@@ -520,7 +520,7 @@ async def _put_override(
     return after, _override(after, override.id)
 
 
-async def _delete_override(key: KeyEntry, identifier: str, alias: str, param: str) -> None:
+async def _delete_override(key: Principal, identifier: str, alias: str, param: str) -> None:
     schedule = await schedule_of(key.org_id, identifier, param)
     _override(schedule, alias)
     await _submit(key, DeleteOverride(schedule_id=schedule.id, override_id=alias))

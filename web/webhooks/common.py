@@ -271,6 +271,7 @@ async def authenticate(kind: str, key: str) -> IntegrationView:
     if entry is None:
         raise ApiError(401, "unauthorized", "invalid integration key")
     g.org_id = entry.org_id
+    services().extra["limits"].check_ingest(entry.integration_id)
 
     def view(state: OrgState) -> IntegrationView | None:
         record = state.integrations.integrations.get(entry.integration_id)
@@ -310,6 +311,7 @@ async def ingest(integration: IntegrationView, items: list[Item]) -> list[dict[s
         principal_id=integration.id,
         request_id=g.request_id,
         remote_addr=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", "")[:200],
     )
     outcomes = iter(
         await services().supervisor.submit_many(integration.org_id, valid, ctx) if valid else []

@@ -27,7 +27,6 @@ from engine import (
     DeleteAlert,
     EscalateAlert,
     Integration,
-    KeyEntry,
     NotFound,
     Rejected,
     RemoveDetails,
@@ -41,6 +40,7 @@ from engine import (
     new_id,
 )
 from web.app import command_context, parse_body, services
+from web.auth.principal import Principal
 from web.compat.opsgenie.requests import RequestStatus
 from web.compat.opsgenie.routing import identifier_type, mount, request_store, resolve
 from web.compat.opsgenie.schemas import (
@@ -71,7 +71,7 @@ Build = Callable[[Any, str], Command]
 NOT_FOUND = "Alert does not exist"
 
 
-def _record(key: KeyEntry, action: str, ok: bool, status: str, alert_id: str, alias: str) -> None:
+def _record(key: Principal, action: str, ok: bool, status: str, alert_id: str, alias: str) -> None:
     now = services().clock.now()
     record = RequestStatus(
         success=ok,

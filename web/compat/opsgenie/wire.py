@@ -19,15 +19,13 @@ from werkzeug.exceptions import HTTPException
 
 from engine import (
     Conflict,
-    KeyEntry,
     NotFound,
-    OrgState,
     Overloaded,
     PulsarError,
     Rejected,
-    hash_api_key,
 )
-from web.app import request_keys, services
+from web.app import principal
+from web.auth.principal import Principal
 from web.errors import ApiError
 
 __all__ = [
@@ -80,44 +78,13 @@ def og_error(
     return og_response(body, status, **(headers or {}))
 
 
-# Integration types whose ingestion key also opens the Opsgenie API (what
-# Alertmanager's and Grafana's opsgenie receivers are configured with).
-_OPSGENIE_KINDS = frozenset({"api", "opsgenie"})
+async def authenticate() -> Principal:
+    """The caller, authenticated by the access hook (``web.auth.routes``).
 
-
-async def authenticate() -> KeyEntry:
-    """The key of the request (GenieKey, Bearer, Basic or ``?apiKey=``).
-
-    An organization API key, or the key of an enabled ``api``/``opsgenie``
-    integration (then ``key_id`` is the integration's id). A disabled
-    integration is 403 ``integration_disabled``.
+    An organization API key, a user's access token, or the key of an enabled
+    ``api``/``opsgenie`` integration (then ``id`` is the integration's id).
     """
-    directory = services().directory
-    for candidate in request_keys():
-        digest = hash_api_key(candidate)
-        entry = directory.lookup(digest)
-        if entry is not None:
-            g.org_id = entry.org_id
-            return entry
-        integration = directory.lookup_integration(digest)
-        if integration is not None and integration.kind in _OPSGENIE_KINDS:
-            return await _integration_entry(integration.org_id, integration.integration_id)
-    raise ApiError(401, "unauthorized", "Could not authenticate")
-
-
-async def _integration_entry(org_id: str, integration_id: str) -> KeyEntry:
-    def view(state: OrgState) -> tuple[str, bool] | None:
-        record = state.integrations.integrations.get(integration_id)
-        return None if record is None else (record.name, record.enabled)
-
-    found = await services().supervisor.read(org_id, view)
-    if found is None:
-        raise ApiError(401, "unauthorized", "Could not authenticate")
-    name, enabled = found
-    if not enabled:
-        raise ApiError(403, "integration_disabled", f"integration {name!r} is disabled")
-    g.org_id = org_id
-    return KeyEntry(org_id=org_id, key_id=integration_id, name=name, rights=("integration",))
+    return principal()
 
 
 def _engine_error(error: PulsarError) -> Response:
@@ -141,7 +108,7 @@ def install_error_handlers(blueprint: Blueprint) -> None:
     async def api_error(error: ApiError) -> Response:
         missing = _MISSING.search(error.message)
         field = error.field or (missing.group(1) if missing else None)
-        return og_error(error.status, error.message, field=field)
+        return og_error(error.status, error.message, field=field, headers=error.headers)
 
     @blueprint.errorhandler(PulsarError)
     async def engine_error(error: PulsarError) -> Response:
