@@ -21,6 +21,7 @@ BENCHMARKS = {
     "append_throughput": 90,
     "alertmanager_ingest": 120,
     "schedules": 60,
+    "auth": 120,
 }
 HERE = Path(__file__).parent
 

@@ -315,6 +315,7 @@ _invitation_command: st.SearchStrategy[AccessCommand] = st.one_of(
         token_hash=st.sampled_from(["h1", "h2", "h3", "h4", "h5"]),
         expires_at=invitation_expiries,
         actor_role=actor_roles,
+        member_id=mostly(st.none(), member_ids, odds=3),  # a set-up invitation, sometimes
     ),
     st.builds(AcceptInvitation, invitation_id=invitation_ids, account_id=member_ids),
     st.builds(RevokeInvitation, invitation_id=invitation_ids),

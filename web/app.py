@@ -75,6 +75,8 @@ def create_app(services: Services) -> QuartTrio:
     services.extra.setdefault("limits", Limits(services.config))
     _install_hooks(app)
     from web.api.alerts import blueprint as alerts
+    from web.api.api_keys import blueprint as api_keys
+    from web.api.audit import blueprint as audit
     from web.api.auth import blueprint as auth
     from web.api.feeds import blueprint as feeds
     from web.api.feeds import opsgenie_blueprint as opsgenie_feeds
@@ -83,24 +85,38 @@ def create_app(services: Services) -> QuartTrio:
     from web.api.heartbeats import blueprint as heartbeats
     from web.api.heartbeats import opsgenie_blueprint as opsgenie_heartbeats
     from web.api.integrations import blueprint as integrations
+    from web.api.opsgenie_users import opsgenie_blueprint as opsgenie_users
     from web.api.schedules import blueprint as schedules
     from web.api.schedules import opsgenie_blueprint as opsgenie_schedules
+    from web.api.teams import blueprint as teams
+    from web.api.teams import opsgenie_blueprint as opsgenie_teams
+    from web.api.users import blueprint as users
+    from web.api.users import organization_blueprint as organization
     from web.compat.opsgenie import blueprint as opsgenie
+    from web.static import blueprint as ui
     from web.webhooks import blueprint as webhooks
 
     app.register_blueprint(health)
     app.register_blueprint(auth, url_prefix="/api/v1")
+    app.register_blueprint(audit, url_prefix="/api/v1")
     app.register_blueprint(alerts, url_prefix="/api/v1")
     app.register_blueprint(integrations, url_prefix="/api/v1")
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
     app.register_blueprint(schedules, url_prefix="/api/v1")
+    app.register_blueprint(teams, url_prefix="/api/v1")
+    app.register_blueprint(api_keys, url_prefix="/api/v1")
     app.register_blueprint(feeds, url_prefix="/api/v1")
+    app.register_blueprint(users, url_prefix="/api/v1")
+    app.register_blueprint(organization, url_prefix="/api/v1")
     app.register_blueprint(ical)
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)
     app.register_blueprint(opsgenie_heartbeats)
     app.register_blueprint(opsgenie_schedules)
+    app.register_blueprint(opsgenie_teams)
     app.register_blueprint(opsgenie_feeds)
+    app.register_blueprint(opsgenie_users)
+    app.register_blueprint(ui)  # the web app at / (its catch-all avoids /api, /v1, /v2, /ical)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 
@@ -135,6 +151,7 @@ def _install_hooks(app: QuartTrio) -> None:
     @app.after_request
     async def finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.request_id
+        _secure_headers(response)
         log.info(
             "request",
             method=request.method,
@@ -170,6 +187,36 @@ def _install_hooks(app: QuartTrio) -> None:
     async def internal(error: Exception) -> Response:
         log.exception("unhandled", request_id=g.get("request_id"))
         return error_response(500, "internal", "internal error")
+
+
+# The UI is served by Pulsar itself: scripts, styles and API calls stay on this
+# origin; nothing may frame it.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_CORS_METHODS = "GET, POST, PUT, PATCH, DELETE"
+_CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
+
+
+def _secure_headers(response: Response) -> None:
+    """Security headers on every response, and CORS for the configured origins only."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    origin = request.headers.get("Origin", "").rstrip("/")
+    if origin and origin in services().config.cors_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Access-Control-Expose-Headers"] = "X-Request-Id, Retry-After"
+        if request.method == "OPTIONS":
+            headers["Access-Control-Allow-Methods"] = _CORS_METHODS
+            headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
+            headers["Access-Control-Max-Age"] = "600"
+        headers.add("Vary", "Origin")
 
 
 def request_keys() -> list[str]:
@@ -212,8 +259,8 @@ def principal() -> Principal:
 async def _authorize() -> None:
     """Enforce the endpoint's access rule; fail closed for an endpoint without one."""
     endpoint = request.endpoint
-    if endpoint is None:
-        return  # no route matched: the 404/405 handlers answer
+    if endpoint is None or request.method == "OPTIONS":
+        return  # no route matched (the 404/405 handlers answer), or a CORS preflight
     rule = access_of(endpoint)
     if rule is None:
         log.error("route_without_access_rule", endpoint=endpoint)

@@ -43,6 +43,17 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_user: int = 1200
     rate_limit_ip: int = 600
     rate_limit_ingest: int = 60000
+    # WebSocket (/api/v1/ws, web.ws): a connection with more than ``ws_queue_size``
+    # undelivered events is told to resync; frames go out at most every ``ws_tick``
+    # seconds per connection (pending events are coalesced into one frame).
+    ws_queue_size: int = 10_000
+    ws_tick: float = 0.01
+    ws_ping_interval: float = 20.0
+    ws_idle_timeout: float = 60.0  # nothing received for this long: closed
+    ws_auth_timeout: float = 10.0  # the auth frame must come this soon
+    ws_recheck_interval: float = 30.0  # re-authenticate the connection's credential
+    ws_replay_limit: int = 1000  # a resume further behind gets a fresh snapshot
+    ws_max_subscriptions: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -81,6 +92,14 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             rate_limit_user=int(get("PULSAR_RATE_LIMIT_USER", "1200")),
             rate_limit_ip=int(get("PULSAR_RATE_LIMIT_IP", "600")),
             rate_limit_ingest=int(get("PULSAR_RATE_LIMIT_INGEST", "60000")),
+            ws_queue_size=int(get("PULSAR_WS_QUEUE_SIZE", "10000")),
+            ws_tick=float(get("PULSAR_WS_TICK_MS", "10")) / 1000,
+            ws_ping_interval=float(get("PULSAR_WS_PING_INTERVAL", "20")),
+            ws_idle_timeout=float(get("PULSAR_WS_IDLE_TIMEOUT", "60")),
+            ws_auth_timeout=float(get("PULSAR_WS_AUTH_TIMEOUT", "10")),
+            ws_recheck_interval=float(get("PULSAR_WS_RECHECK_INTERVAL", "30")),
+            ws_replay_limit=int(get("PULSAR_WS_REPLAY_LIMIT", "1000")),
+            ws_max_subscriptions=int(get("PULSAR_WS_MAX_SUBSCRIPTIONS", "32")),
         )
 
 

@@ -103,13 +103,17 @@ def from_engine(error: PulsarError) -> Response:
 
 
 _PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 
 
 def from_validation(error: msgspec.ValidationError) -> ApiError:
-    """A 422 naming the offending field, from msgspec's message."""
+    """A 422 naming the offending field (a missing one too), from msgspec's message."""
     text = str(error)
     match = _PATH.search(text)
     field = match.group("path").replace("[...]", "").lstrip(".") if match else None
+    missing = _MISSING.search(text)
+    if missing:
+        field = f"{field}.{missing['name']}" if field else missing["name"]
     message = _PATH.sub("", text).rstrip(" -")
     if field:
         message = f"{field}: {message}"

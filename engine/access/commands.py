@@ -123,7 +123,12 @@ class RemoveMember(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_fiel
 
 @final
 class CreateInvitation(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
-    """Invite ``email`` with ``role`` until ``expires_at``; only the token's hash is kept."""
+    """Invite ``email`` with ``role`` until ``expires_at``; only the token's hash is kept.
+
+    ``member_id`` given: a set-up invitation for that member (an account an
+    admin added directly, with this email and role), so they can set a
+    password and sign in; accepting it adds no member.
+    """
 
     invitation_id: str
     email: str
@@ -131,6 +136,7 @@ class CreateInvitation(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_
     token_hash: str
     expires_at: datetime
     actor_role: str
+    member_id: str | None = None
 
 
 @final

@@ -9,6 +9,11 @@ grants the owner role, changes or removes an owner, invites an owner or
 deletes the organization (``Rejected("forbidden")``); the last owner can
 never be removed or demoted (``Rejected("last_owner")``). After
 ``OrganizationDeleted`` every command is ``Rejected("organization_deleted")``.
+
+A set-up invitation (``member_id`` given) lets a member an admin added
+directly set a password: it names that member, accepting it adds nobody, and
+removing the member revokes it in the same batch, so a removed person's
+link no longer opens anything.
 """
 
 from __future__ import annotations
@@ -97,7 +102,8 @@ def decide(state: AccessState, command: AccessCommand, now: datetime) -> list[Ac
             return _change_role(state, command, now)
         case RemoveMember():
             _removable(state, command.account_id, command.actor_role)
-            return [MemberRemoved(account_id=command.account_id, at=now)]
+            removed: list[AccessEvent] = [MemberRemoved(account_id=command.account_id, at=now)]
+            return removed + _revoke_setups(state, command.account_id, now)
         case CreateInvitation():
             return [_create_invitation(state, command, now)]
         case AcceptInvitation():
@@ -206,7 +212,9 @@ def _create_invitation(
         raise c.invalid("expires_at", "expires_at must be in the future")
     if role == "owner":
         _require_owner_actor(command.actor_role, "invite an owner")
-    if member_by_email(state, email) is not None:
+    if command.member_id is not None:
+        _check_setup_target(state, command.member_id, email, role)
+    elif member_by_email(state, email) is not None:
         raise Conflict("member_exists", f"{email} is already a member")
     if invitation_id in state.invitations or command.token_hash in state.invitation_by_token_hash:
         raise Conflict("invitation_exists", "an invitation with this id or token exists")
@@ -217,7 +225,26 @@ def _create_invitation(
         token_hash=command.token_hash,
         expires_at=expires_at,
         at=now,
+        member_id=command.member_id,
     )
+
+
+def _check_setup_target(state: AccessState, member_id: str, email: str, role: str) -> None:
+    """Raise unless ``member_id`` is a member with ``email`` and ``role``."""
+    member = _find_member(state, member_id)
+    if member.email != email:
+        raise c.invalid("email", "a set-up invitation goes to the member's own email")
+    if member.role != role:
+        raise c.invalid("role", "a set-up invitation carries the member's role")
+
+
+def _revoke_setups(state: AccessState, account_id: str, now: datetime) -> list[AccessEvent]:
+    """Revocations of the pending set-up invitations of member ``account_id``."""
+    return [
+        InvitationRevoked(invitation_id=i.invitation_id, at=now)
+        for i in state.invitations.values()
+        if i.member_id == account_id and i.status == "pending"
+    ]
 
 
 def _accept_invitation(
@@ -232,9 +259,17 @@ def _accept_invitation(
         raise Rejected("invitation_expired", "this invitation has expired")
     account_id = c.check_id(command.account_id, "account_id")
     name = c.check_person_name(command.name)
+    accepted = InvitationAccepted(
+        invitation_id=invitation.invitation_id, account_id=account_id, at=now
+    )
+    if invitation.member_id is not None:
+        # A set-up invitation: the member exists (removal revokes it); they sign in.
+        if account_id != invitation.member_id:
+            raise Rejected("forbidden", "this invitation is for another account")
+        return [accepted]
     _check_not_member(state, account_id, invitation.email)
     return [
-        InvitationAccepted(invitation_id=invitation.invitation_id, account_id=account_id, at=now),
+        accepted,
         MemberAdded(
             account_id=account_id,
             email=invitation.email,
@@ -332,6 +367,7 @@ def _evolve_invitation(
             token_hash=event.token_hash,
             expires_at=event.expires_at,
             created_at=event.at,
+            member_id=event.member_id,
         )
         state.invitation_by_token_hash[event.token_hash] = event.invitation_id
         return

@@ -90,7 +90,11 @@ class MemberRemoved(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_fie
 
 @final
 class InvitationCreated(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
-    """``email`` (lowercase) was invited with ``role``; the token's hash opens it."""
+    """``email`` (lowercase) was invited with ``role``; the token's hash opens it.
+
+    ``member_id``: a set-up invitation for that existing member (see
+    ``CreateInvitation``).
+    """
 
     invitation_id: str
     email: str
@@ -98,6 +102,7 @@ class InvitationCreated(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag
     token_hash: str
     expires_at: datetime
     at: datetime
+    member_id: str | None = None
 
 
 @final

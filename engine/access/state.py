@@ -71,6 +71,7 @@ class Invitation(msgspec.Struct, kw_only=True):
     status: InvitationStatus = "pending"
     account_id: str | None = None  # who accepted it
     closed_at: datetime | None = None  # when it was accepted or revoked
+    member_id: str | None = None  # a set-up invitation's member (see CreateInvitation)
 
 
 @final

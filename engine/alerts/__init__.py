@@ -56,7 +56,14 @@ from engine.alerts.events import (
     AlertUnsnoozed,
     subject_of,
 )
-from engine.alerts.queries import SORT_FIELDS, AlertPage, AlertQuery, count_alerts, list_alerts
+from engine.alerts.queries import (
+    SORT_FIELDS,
+    AlertPage,
+    AlertQuery,
+    alert_filter,
+    count_alerts,
+    list_alerts,
+)
 from engine.alerts.state import (
     Alert,
     AlertsState,
@@ -124,6 +131,7 @@ __all__ = [
     "UpdateDescription",
     "UpdateMessage",
     "UpdatePriority",
+    "alert_filter",
     "count_alerts",
     "decide",
     "due_snoozes",

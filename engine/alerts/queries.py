@@ -27,7 +27,14 @@ import msgspec
 from engine.alerts.state import Alert, AlertsState
 from engine.errors import Rejected
 
-__all__ = ["SORT_FIELDS", "AlertPage", "AlertQuery", "count_alerts", "list_alerts"]
+__all__ = [
+    "SORT_FIELDS",
+    "AlertPage",
+    "AlertQuery",
+    "alert_filter",
+    "count_alerts",
+    "list_alerts",
+]
 
 SortValue = datetime | int | str
 
@@ -134,29 +141,46 @@ def _decode_cursor(cursor: str, sort: str, order: str) -> tuple[SortValue, str]:
     return value, decoded.id
 
 
-def _matching(state: AlertsState, q: AlertQuery) -> Iterator[Alert]:
-    """The alerts passing every filter of ``q``, in no particular order."""
+def alert_filter(q: AlertQuery) -> Callable[[Alert], bool]:
+    """
+    Return the predicate "passes every filter of ``q``" (sort, order, limit and cursor ignored).
+
+    The one definition of what an alert list's filters mean: ``list_alerts`` and
+    ``count_alerts`` scan with it, and live readers (the WebSocket alert list) test a
+    changed alert with it.
+
+    Args:
+        q: the filters.
+
+    Returns:
+        A function of one alert, true when the alert passes every filter.
+    """
     text = q.text.casefold() if q.text else None
     priorities = frozenset(q.priority) if q.priority else None
     tags = frozenset(q.tag) if q.tag else None
-    for alert in state.alerts.values():
+
+    def keep(alert: Alert) -> bool:
         if q.status is not None and alert.status != q.status:
-            continue
+            return False
         if q.acknowledged is not None and alert.acknowledged != q.acknowledged:
-            continue
+            return False
         if priorities is not None and alert.priority not in priorities:
-            continue
+            return False
         if tags is not None and not tags.issubset(alert.tags):
-            continue
+            return False
         if text is not None and not (
             text in alert.message.casefold() or text in alert.alias.casefold()
         ):
-            continue
-        if q.team is not None and not any(
-            r.type == "team" and r.id == q.team for r in alert.responders
-        ):
-            continue
-        yield alert
+            return False
+        return q.team is None or any(r.type == "team" and r.id == q.team for r in alert.responders)
+
+    return keep
+
+
+def _matching(state: AlertsState, q: AlertQuery) -> Iterator[Alert]:
+    """The alerts passing every filter of ``q``, in no particular order."""
+    keep = alert_filter(q)
+    return (alert for alert in state.alerts.values() if keep(alert))
 
 
 def list_alerts(state: AlertsState, q: AlertQuery) -> AlertPage:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import msgspec
+
 from engine import access, alerts, heartbeats, identity, integrations, schedules, teams
 from engine.context import CommandContext
 from engine.errors import Conflict, Rejected
@@ -45,7 +47,33 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
     if isinstance(command, identity.IDENTITY_COMMAND_TYPES):
         return list(identity.decide(state.identity, command, now))
     _check_integration_enabled(state, command)
-    return list(alerts.decide(state.alerts, command, now))
+    return list(alerts.decide(state.alerts, _with_team_ids(state, command), now))
+
+
+def _with_team_ids(state: OrgState, command: alerts.AlertCommand) -> alerts.AlertCommand:
+    """``command`` with its team responders named by team id where a team has that name.
+
+    Clients name teams by name (Opsgenie's ``{"name": "ops", "type": "team"}``,
+    an integration's owning team), the team filters compare ids: a team
+    responder whose id is no team's id but some team's name (ignoring case)
+    gets that team's id. Unknown names stay as given, so nothing is refused.
+    """
+    if isinstance(command, alerts.CreateAlert) and command.responders:
+        resolved = tuple(_team_id(state, r) for r in command.responders)
+        if resolved != command.responders:
+            return msgspec.structs.replace(command, responders=resolved)
+    elif isinstance(command, alerts.AddResponder):
+        responder = _team_id(state, command.responder)
+        if responder != command.responder:
+            return msgspec.structs.replace(command, responder=responder)
+    return command
+
+
+def _team_id(state: OrgState, responder: alerts.Responder) -> alerts.Responder:
+    if responder.type != "team" or responder.id in state.teams.teams:
+        return responder
+    team = teams.team_by_name(state.teams, responder.id)
+    return responder if team is None else alerts.Responder(type="team", id=team.id)
 
 
 def _check_integration_enabled(state: OrgState, command: Command) -> None:

@@ -54,7 +54,12 @@ __all__ = ["ActorStatistics", "OrgActor", "load_state"]
 
 T = TypeVar("T")
 log = structlog.get_logger("pulsar.actor")
-CommitListener = Callable[[str, Sequence[Envelope]], Awaitable[None] | None]
+# Called after every committed batch with the org id, the batch's envelopes and
+# the actor's state after it. The state is the live object: read it, never keep
+# or change it — it is exactly the committed state only until the listener
+# returns (the actor calls listeners before its next checkpoint). A listener
+# must not block the actor: it may only do O(batch) bookkeeping and hand work on.
+CommitListener = Callable[[str, Sequence[Envelope], OrgState], Awaitable[None] | None]
 
 # The timer loop wakes at least this often, so a stepped wall clock is seen
 # (reliability.md decision 9).
@@ -394,7 +399,7 @@ class OrgActor:
                 for i, e in enumerate(new_events)
             ]
             for listener in self._listeners:
-                result = listener(self.org_id, envelopes)
+                result = listener(self.org_id, envelopes, self.state)
                 if result is not None:
                     await result
         self._maybe_snapshot()

@@ -92,6 +92,11 @@ class Directory:
         self._invitations: dict[str, tuple[str, str]] = {}  # token hash -> (org, invitation)
         self._invitation_hash: dict[tuple[str, str], str] = {}
         self._caught_up = trio.Event()
+        # One catch-up at a time: the follower and a request that just committed a key
+        # change (web.api.api_keys) both catch up. Unserialised, a slower read of an
+        # older range could land after a newer one and briefly re-apply an
+        # ``ApiKeyCreated`` over its ``ApiKeyRevoked`` (and move ``position`` back).
+        self._catching_up = trio.Lock()
 
     def lookup(self, key_hash: str) -> KeyEntry | None:
         return self._keys.get(key_hash)
@@ -141,17 +146,22 @@ class Directory:
         self._members_of.setdefault(org_id, set()).add(account_id)
 
     async def catch_up(self, store: EventStore, *, batch: int = 10_000) -> int:
-        """Apply every access event after ``position``; returns how many were applied."""
-        total = 0
-        while True:
-            envelopes, self.position = await store.read_all_of_types(
-                _TYPES, after_position=self.position, limit=batch
-            )
-            for envelope in envelopes:
-                self._apply(envelope.org_id, decode_event(envelope))
-            total += len(envelopes)
-            if len(envelopes) < batch:
-                return total
+        """Apply every access event after ``position``; returns how many were applied.
+
+        Catch-ups are serialised (a second caller waits for the first), so a caller
+        that just committed an access event sees it applied when this returns.
+        """
+        async with self._catching_up:
+            total = 0
+            while True:
+                envelopes, self.position = await store.read_all_of_types(
+                    _TYPES, after_position=self.position, limit=batch
+                )
+                for envelope in envelopes:
+                    self._apply(envelope.org_id, decode_event(envelope))
+                total += len(envelopes)
+                if len(envelopes) < batch:
+                    return total
 
     async def follow(self, store: EventStore, *, interval: float = 0.25) -> None:
         """Tail the log forever, every ``interval`` seconds."""

@@ -113,7 +113,12 @@ async def test_register_rejects_weak_passwords_and_taken_emails(api: Harness) ->
     for password in ("short", "bob@example.com"):
         weak = await api.client.post(
             "/api/v1/auth/register",
-            json={"email": "bob@example.com", "password": password, "name": "B", "organization": "B"},
+            json={
+                "email": "bob@example.com",
+                "password": password,
+                "name": "B",
+                "organization": "B",
+            },
         )
         assert weak.status_code == 422
         assert (await weak.get_json())["field"] == "password"

@@ -3,7 +3,8 @@
 Every write is answered only after the org actor committed its events.
 Identifiers follow Opsgenie: ``identifierType`` = ``id`` (default) | ``tiny``
 | ``alias``. Another organization's alert is simply not in this
-organization's state, so it is a 404 like any unknown alert.
+organization's state, so it is a 404 like any unknown alert; so is another
+team's alert to a team-scoped key (``web.auth.scope``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from quart import Blueprint, Response, request
+from werkzeug.datastructures import MultiDict
 
 from engine import (
     AcknowledgeAlert,
@@ -19,6 +22,7 @@ from engine import (
     AddNote,
     AddResponder,
     AddTags,
+    AlertPage,
     AlertQuery,
     AssignAlert,
     CloseAlert,
@@ -35,11 +39,9 @@ from engine import (
     UpdateDescription,
     UpdateMessage,
     UpdatePriority,
-    decode_event,
-    decode_meta,
-    find_alert,
     list_alerts,
     new_id,
+    team_by_name,
 )
 from web.api.schemas import (
     ActionRequest,
@@ -55,17 +57,21 @@ from web.api.schemas import (
     SnoozeRequest,
     TagsRequest,
     alert_out,
+    history_entry,
 )
 from web.app import command_context, json_response, parse_body, principal, services
+from web.auth.principal import Principal
+from web.auth.scope import find_visible_alert, scoped_responders
 from web.errors import ApiError
 
-__all__ = ["blueprint"]
+__all__ = ["alert_query", "blueprint", "visible_query"]
 
 blueprint = Blueprint("alerts", __name__)
 MAX_BATCH = 1000
 
 
-def create_command(body: CreateAlertRequest, remote_addr: str) -> CreateAlert:
+def create_command(body: CreateAlertRequest, remote_addr: str, key: Principal) -> CreateAlert:
+    """The ``CreateAlert`` of ``body``; a team-scoped ``key`` adds its team as a responder."""
     return CreateAlert(
         alert_id=new_id(),
         message=body.message,
@@ -76,7 +82,7 @@ def create_command(body: CreateAlertRequest, remote_addr: str) -> CreateAlert:
         entity=body.entity,
         source=body.source or remote_addr,
         priority=body.priority,
-        responders=tuple(r.to_responder() for r in body.responders),
+        responders=scoped_responders(key, tuple(r.to_responder() for r in body.responders)),
         actions=tuple(body.actions),
         user=body.user,
         note=body.note,
@@ -97,7 +103,7 @@ async def create_alert() -> Response:
     key = principal()
     body = await parse_body(CreateAlertRequest)
     ctx = await command_context(key)
-    command = create_command(body, request.remote_addr or "")
+    command = create_command(body, request.remote_addr or "", key)
     outcome = await services().supervisor.submit(key.org_id, command, ctx)
     return json_response(_outcome(outcome), 202)
 
@@ -111,7 +117,7 @@ async def create_alerts() -> Response:
         raise ApiError(422, "invalid_field", f"send 1-{MAX_BATCH} alerts", field="")
     ctx = await command_context(key)
     remote_addr = request.remote_addr or ""
-    commands: list[Command] = [create_command(b, remote_addr) for b in bodies]
+    commands: list[Command] = [create_command(b, remote_addr, key) for b in bodies]
     results = await services().supervisor.submit_many(key.org_id, commands, ctx)
     items = [
         _outcome(r)
@@ -124,10 +130,21 @@ async def create_alerts() -> Response:
 
 @blueprint.get("/alerts")
 async def list_alerts_route() -> Response:
-    """List alerts with filters, sort and cursor pagination."""
+    """List alerts with filters, sort and cursor pagination.
+
+    ``team`` is a team's id or name. A team-scoped key lists only its team's alerts
+    (asking it for another team's is an empty list).
+    """
     key = principal()
-    query = _alert_query()
-    page = await services().supervisor.read(key.org_id, lambda s: list_alerts(s.alerts, query))
+    query = alert_query(request.args)
+
+    def view(state: OrgState) -> AlertPage:
+        scoped = visible_query(key, state, query)
+        if scoped is None:
+            return AlertPage(items=[], next_cursor=None)
+        return list_alerts(state.alerts, scoped)
+
+    page = await services().supervisor.read(key.org_id, view)
     return json_response(
         {
             "data": [alert_out(a, full=False) for a in page.items],
@@ -136,8 +153,38 @@ async def list_alerts_route() -> Response:
     )
 
 
-def _alert_query() -> AlertQuery:
-    args = request.args
+def visible_query(key: Principal, state: OrgState, query: AlertQuery) -> AlertQuery | None:
+    """``query`` as ``key`` may run it, or ``None`` when it would see nothing.
+
+    A ``team`` given by name becomes the team's id; a team-scoped key is held to
+    its own team (asking for another team's alerts sees nothing). Shared by the
+    REST list and the WebSocket alert list (``web.ws``).
+    """
+    wanted = query.team
+    team = _team_id(state, wanted) if wanted is not None else key.team_id
+    if key.team_id is not None and team != key.team_id:
+        return None
+    return query if team == wanted else msgspec.structs.replace(query, team=team)
+
+
+def _team_id(state: OrgState, team: str) -> str:
+    """The id of the team ``team`` names, by id or else by name (ignoring case).
+
+    A value naming no team is kept: alerts from before teams existed may carry a
+    free-text team responder.
+    """
+    if team in state.teams.teams:
+        return team
+    found = team_by_name(state.teams, team)
+    return team if found is None else found.id
+
+
+def alert_query(args: MultiDict[str, str]) -> AlertQuery:
+    """The list filters of query parameters ``args`` (also the WebSocket alert list's).
+
+    Raises:
+        ApiError: 422 ``invalid_field`` naming a bad parameter.
+    """
     try:
         return AlertQuery(
             status=args.get("status") or None,
@@ -179,10 +226,10 @@ def _identifier_type() -> str:
     return kind
 
 
-async def _resolve(org_id: str, identifier: str) -> str:
+async def _resolve(key: Principal, identifier: str) -> str:
     kind = _identifier_type()
     return await services().supervisor.read(
-        org_id, lambda s: find_alert(s.alerts, identifier, kind).id
+        key.org_id, lambda s: find_visible_alert(key, s.alerts, identifier, kind).id
     )
 
 
@@ -192,7 +239,7 @@ async def get_alert(identifier: str) -> Response:
     kind = _identifier_type()
 
     def view(state: OrgState) -> Any:
-        return alert_out(find_alert(state.alerts, identifier, kind))
+        return alert_out(find_visible_alert(key, state.alerts, identifier, kind))
 
     return json_response({"data": await services().supervisor.read(key.org_id, view)})
 
@@ -201,30 +248,16 @@ async def get_alert(identifier: str) -> Response:
 async def alert_history(identifier: str) -> Response:
     """The alert's own events, oldest first: its audit trail from the log."""
     key = principal()
-    alert_id = await _resolve(key.org_id, identifier)
+    alert_id = await _resolve(key, identifier)
     envelopes = await services().store.read_subject(key.org_id, alert_id)
-    data = []
-    for envelope in envelopes:
-        meta = decode_meta(envelope)
-        data.append(
-            {
-                "version": envelope.version,
-                "type": envelope.type,
-                "recorded_at": envelope.recorded_at,
-                "event": decode_event(envelope),
-                "actor": {"kind": meta.principal_kind, "id": meta.principal_id},
-                "request_id": meta.request_id,
-                "remote_addr": meta.remote_addr,
-            }
-        )
-    return json_response({"data": data})
+    return json_response({"data": [history_entry(envelope) for envelope in envelopes]})
 
 
 async def _act(identifier: str, kind: type, build: Callable[[Any, str], Command]) -> Response:
     key = principal()
     body: Any = await parse_body(kind, optional=True)
     ctx = await command_context(key)
-    alert_id = await _resolve(key.org_id, identifier)
+    alert_id = await _resolve(key, identifier)
     outcome = await services().supervisor.submit(key.org_id, build(body, alert_id), ctx)
     alert = await services().supervisor.read(key.org_id, lambda s: s.alerts.alerts.get(alert_id))
     out = _outcome(outcome)
@@ -327,7 +360,7 @@ async def remove_details(identifier: str) -> Response:
 async def delete_alert(identifier: str) -> Response:
     key = principal()
     ctx = await command_context(key)
-    alert_id = await _resolve(key.org_id, identifier)
+    alert_id = await _resolve(key, identifier)
     actor = _query_actor()
     actor.pop("note")
     outcome = await services().supervisor.submit(

@@ -13,6 +13,7 @@ family (the token was copied: theft detection).
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any, final
 
@@ -40,6 +41,7 @@ from engine import (
     account_by_email,
     family_of_token,
     hash_api_key,
+    invitation_status,
     new_id,
 )
 from web.app import json_response, parse_body, principal, services
@@ -113,11 +115,43 @@ def _passwords() -> Passwords:
     return passwords
 
 
-def _throttle() -> LoginThrottle:
+class _SignInThrottle:
+    """Failed sign-ins back off per account (after 5) and per address (after 50:
+    an office behind one NAT address must not lock itself out)."""
+
+    def __init__(self) -> None:
+        self.accounts = LoginThrottle(max_free_failures=5)
+        self.addresses = LoginThrottle(max_free_failures=50)
+
+    def _pairs(self, email: str) -> list[tuple[LoginThrottle, str]]:
+        return [(self.accounts, email), (self.addresses, request.remote_addr or "")]
+
+    def check(self, email: str) -> None:
+        now = services().clock.now()
+        waits = [w for t, key in self._pairs(email) if (w := t.retry_after(key, now)) is not None]
+        if waits:
+            seconds = max(1, math.ceil(max(waits)))
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"too many failed sign-ins; retry after {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+
+    def failed(self, email: str) -> None:
+        now = services().clock.now()
+        for throttle, key in self._pairs(email):
+            throttle.failed(key, now)
+
+    def succeeded(self, email: str) -> None:
+        self.accounts.succeeded(email)
+
+
+def _throttle() -> _SignInThrottle:
     extra = services().extra
-    throttle: LoginThrottle | None = extra.get("login_throttle")
+    throttle: _SignInThrottle | None = extra.get("sign_in_throttle")
     if throttle is None:
-        throttle = extra["login_throttle"] = LoginThrottle()
+        throttle = extra["sign_in_throttle"] = _SignInThrottle()
     return throttle
 
 
@@ -261,19 +295,6 @@ def _default_org(account_id: str, wanted: str | None) -> str:
     return min(orgs, key=lambda org_id: (directory.orgs.get(org_id, ""), org_id))
 
 
-def _throttled(keys: list[str]) -> None:
-    now = services().clock.now()
-    waits = [w for key in keys if (w := _throttle().retry_after(key, now)) is not None]
-    if waits:
-        seconds = max(1, int(max(waits) + 0.999))
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed sign-ins; retry after {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
-
-
 # --- routes --------------------------------------------------------------------
 
 
@@ -316,17 +337,13 @@ async def register() -> Response:
 async def login() -> Response:
     body = await parse_body(LoginIn)
     email = body.email.strip().lower()
-    keys = [f"account:{email}", f"ip:{request.remote_addr or ''}"]
-    _throttled(keys)
+    _throttle().check(email)
     found: Account | None = await _identity(lambda s: account_by_email(s, email))
     ok = await _verify(found.password_hash if found else None, body.password)
-    now = services().clock.now()
     if not ok or found is None:
-        for key in keys:
-            _throttle().failed(key, now)
+        _throttle().failed(email)
         raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
-    for key in keys:
-        _throttle().succeeded(key)
+    _throttle().succeeded(email)
     assert found.password_hash is not None
     if _passwords().needs_rehash(found.password_hash):
         rehashed = await _hash(body.password)
@@ -556,17 +573,25 @@ async def accept_invitation() -> Response:
     body = await parse_body(AcceptIn)
     org_id, invitation = await _invitation(body.token)
     svc = services()
+    _check_open(invitation)
     email = invitation.email
     account: Account | None = await _identity(lambda s: account_by_email(s, email))
     if account is not None and account.password_hash is not None:
         # An existing account proves itself with its password, as at sign-in.
-        keys = [f"account:{email}", f"ip:{request.remote_addr or ''}"]
-        _throttled(keys)
+        _throttle().check(email)
         if not await _verify(account.password_hash, body.password or ""):
-            for key in keys:
-                _throttle().failed(key, svc.clock.now())
+            _throttle().failed(email)
             raise ApiError(401, "invalid_credentials", "the password is wrong", field="password")
     else:
+        if account is not None and set(svc.directory.orgs_of(account.id)) - {org_id}:
+            # Choosing the first password of an account another organization added
+            # would open that organization too: its own link sets it (then come back).
+            raise ApiError(
+                409,
+                "account_elsewhere",
+                "this account belongs to another organization and has no password yet: "
+                "set it with that organization's invitation first, then accept this one",
+            )
         if not body.password:
             raise ApiError(422, "invalid_field", "choose a password", field="password")
         _check_password(body.password, email)
@@ -603,6 +628,25 @@ async def accept_invitation() -> Response:
     if role is not None:
         svc.directory.learn_member(org_id, account.id, role)
     return await _signed_in(account, org_id)
+
+
+_CLOSED = {
+    "expired": ("invitation_expired", "this invitation has expired"),
+    "accepted": ("invitation_used", "this invitation was already accepted"),
+    "revoked": ("invitation_revoked", "this invitation was revoked"),
+}
+
+
+def _check_open(invitation: Any) -> None:
+    """Raise 409 unless the invitation is pending, before any account changes.
+
+    The engine refuses a closed invitation too, but only after the password was
+    set: an expired link must not set anyone's password.
+    """
+    status = invitation_status(invitation, services().clock.now())
+    if status in _CLOSED:
+        code, message = _CLOSED[status]
+        raise Rejected(code, message)
 
 
 def _member_role(state: OrgState, account_id: str) -> str | None:

@@ -11,7 +11,8 @@ from typing import final
 
 import msgspec
 
-from engine import Alert, Note, Responder
+from engine import Alert, Event, Note, Responder, decode_event, decode_meta
+from eventstore import Envelope
 
 __all__ = [
     "ActionRequest",
@@ -21,6 +22,8 @@ __all__ = [
     "DescriptionRequest",
     "DetailsRequest",
     "EscalateRequest",
+    "HistoryActor",
+    "HistoryEntry",
     "MessageRequest",
     "NoteRequest",
     "PriorityRequest",
@@ -29,6 +32,7 @@ __all__ = [
     "SnoozeRequest",
     "TagsRequest",
     "alert_out",
+    "history_entry",
 ]
 
 
@@ -192,3 +196,38 @@ def _note(note: Note) -> NoteOut:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+@final
+class HistoryActor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who caused an event: ``kind`` is ``user``, ``api_key``, ``integration`` or ``system``."""
+
+    kind: str
+    id: str
+
+
+@final
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One event of an alert's history, from the log (``GET /alerts/{id}/history``)."""
+
+    version: int
+    type: str
+    recorded_at: datetime
+    event: Event
+    actor: HistoryActor
+    request_id: str
+    remote_addr: str
+
+
+def history_entry(envelope: Envelope) -> HistoryEntry:
+    """The history entry of one logged event: the event and who caused it, from where."""
+    meta = decode_meta(envelope)
+    return HistoryEntry(
+        version=envelope.version,
+        type=envelope.type,
+        recorded_at=envelope.recorded_at,
+        event=decode_event(envelope),
+        actor=HistoryActor(kind=meta.principal_kind, id=meta.principal_id),
+        request_id=meta.request_id,
+        remote_addr=meta.remote_addr,
+    )

@@ -53,6 +53,9 @@ _OG_DELETE = Access(Permission.ALERT_DELETE, integration_keys=True)
 
 ROUTES: dict[str, Access] = {
     "static": PUBLIC,
+    # the web app's shell and build files (web/static.py)
+    "ui.index": PUBLIC,
+    "ui.asset": PUBLIC,
     "health.healthz": PUBLIC,
     "health.readyz": PUBLIC,
     # alerts
@@ -103,6 +106,20 @@ ROUTES: dict[str, Access] = {
     "schedules.next_on_calls": _READ,
     "schedules.schedule_timeline": _READ,
     "schedules.user_on_call": _READ,
+    # teams and memberships
+    "teams.create_team": _CONFIGURE,
+    "teams.list_teams": _READ,
+    "teams.get_team": _READ,
+    "teams.update_team": _CONFIGURE,
+    "teams.delete_team": _CONFIGURE,
+    "teams.list_team_members": _READ,
+    "teams.add_team_member": _CONFIGURE,
+    "teams.change_team_member": _CONFIGURE,
+    "teams.remove_team_member": _CONFIGURE,
+    # API keys (the secret is shown once, at creation)
+    "api_keys.create_api_key": _KEYS,
+    "api_keys.list_api_keys": _KEYS,
+    "api_keys.revoke_api_key": _KEYS,
     # calendar feeds
     "feeds.create_schedule_feed": _CONFIGURE,
     "feeds.create_user_feed": _CONFIGURE,
@@ -162,6 +179,30 @@ ROUTES: dict[str, Access] = {
     "opsgenie_schedules.og_next_on_calls": _READ,
     "opsgenie_schedules.og_timeline": _READ,
     "opsgenie_feeds.og_user_calendar": _READ,
+    "opsgenie_teams.og_create": _CONFIGURE,
+    "opsgenie_teams.og_list": _READ,
+    "opsgenie_teams.og_get": _READ,
+    "opsgenie_teams.og_update": _CONFIGURE,
+    "opsgenie_teams.og_delete": _CONFIGURE,
+    "opsgenie_teams.og_add_member": _CONFIGURE,
+    "opsgenie_teams.og_remove_member": _CONFIGURE,
+    "audit.list_events": _AUDIT,
+    # users, invitations and the organization (the admin's side)
+    "users.list_users_route": _READ,
+    "users.get_user": _READ,
+    "users.create_user": _MEMBERS,
+    "users.update_user": _MEMBERS,
+    "users.delete_user": _MEMBERS,
+    "users.create_invitation": _MEMBERS,
+    "users.list_invitations": _MEMBERS,
+    "users.revoke_invitation": _MEMBERS,
+    "organization.get_organization": _READ,
+    "organization.delete_organization": _OWNERS,
+    "opsgenie_users.og_create": _MEMBERS,
+    "opsgenie_users.og_list": _READ,
+    "opsgenie_users.og_get": _READ,
+    "opsgenie_users.og_update": _MEMBERS,
+    "opsgenie_users.og_delete": _MEMBERS,
     # accounts and sessions
     "auth.register": SIGN_IN,
     "auth.login": SIGN_IN,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 
 from engine import access
@@ -14,7 +15,9 @@ from engine.access import (
     InvitationCreated,
     InvitationRevoked,
     MemberAdded,
+    MemberRemoved,
     OrganizationCreated,
+    RemoveMember,
     RevokeInvitation,
     invitation_by_token,
     invitation_status,
@@ -231,3 +234,69 @@ def test_evolve_ignores_closing_unknown_invitations() -> None:
         ]
     )
     assert state.invitations == {}
+
+
+# -- set-up invitations: a member an admin added directly sets a password ------------------
+
+EVE = MemberAdded(account_id="eve", email="eve@example.com", name="Eve", role="member", at=NOW)
+SETUP = InvitationCreated(
+    invitation_id="i1",
+    email="eve@example.com",
+    role="member",
+    token_hash="t1",
+    expires_at=EXPIRES,
+    at=NOW,
+    member_id="eve",
+)
+
+
+def setup_invite(member_id: str = "eve", **changes: str) -> CreateInvitation:
+    return msgspec.structs.replace(invite(**changes), member_id=member_id)
+
+
+def test_a_set_up_invitation_names_an_existing_member() -> None:
+    """A member's own email and role open a set-up invitation, which is no member_exists."""
+    state = ACCESS.given([*ORG, EVE]).when(setup_invite()).then([SETUP])
+    assert state.invitations["i1"].member_id == "eve"
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "field"),
+    [
+        (setup_invite("fay"), "member_not_found", None),
+        (setup_invite(email="ann@example.com"), "invalid_field", "email"),
+        (setup_invite(role="admin"), "invalid_field", "role"),
+    ],
+)
+def test_a_set_up_invitation_must_match_its_member(
+    command: CreateInvitation, code: str, field: str | None
+) -> None:
+    """An unknown member, or another email or role than the member's, is refused."""
+    ACCESS.given([*ORG, EVE]).when(command).then_rejected(code, field=field)
+
+
+def test_accepting_a_set_up_invitation_adds_no_member() -> None:
+    """The member accepts their set-up invitation: it closes, membership is unchanged."""
+    state = (
+        ACCESS.given([*ORG, EVE, SETUP])
+        .when(accept())
+        .then([InvitationAccepted(invitation_id="i1", account_id="eve", at=NOW)])
+    )
+    assert (state.invitations["i1"].status, member_role(state, "eve")) == ("accepted", "member")
+
+
+def test_a_set_up_invitation_is_for_its_member_only() -> None:
+    """Another account presenting the set-up invitation is forbidden."""
+    ACCESS.given([*ORG, EVE, SETUP]).when(accept("ann")).then_rejected("forbidden")
+
+
+def test_removing_a_member_revokes_their_pending_set_up_invitations() -> None:
+    """The removal and the revocation are one batch; the link then says revoked."""
+    other = msgspec.structs.replace(INVITED, invitation_id="i2", email="fay@x.io", token_hash="t2")
+    given = [*ORG, EVE, SETUP, other]
+    ACCESS.given(given).when(RemoveMember(account_id="eve", actor_role="admin")).then(
+        [MemberRemoved(account_id="eve", at=NOW), InvitationRevoked(invitation_id="i1", at=NOW)]
+    )
+    removed = [*given, MemberRemoved(account_id="eve", at=NOW)]
+    removed.append(InvitationRevoked(invitation_id="i1", at=NOW))
+    ACCESS.given(removed).when(accept()).then_rejected("invitation_revoked")

@@ -31,6 +31,12 @@ def check_invariants(state: AccessState) -> None:
     assert all(
         (i.status == "accepted") == (i.account_id is not None) for i in state.invitations.values()
     )
+    # A pending set-up invitation always names a current member (removal revokes it).
+    assert all(
+        i.member_id in state.members
+        for i in state.invitations.values()
+        if i.member_id is not None and i.status == "pending"
+    )
 
 
 @settings(max_examples=300, deadline=None)

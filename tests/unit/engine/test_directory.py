@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+
+import trio
+from trio.testing import wait_all_tasks_blocked
 
 from engine import (
     SYSTEM,
@@ -23,12 +27,13 @@ from engine.access import (
     CreateOrganization,
     DeleteOrganization,
     RemoveMember,
+    RevokeApiKey,
     RevokeInvitation,
 )
 from engine.integrations import CreateIntegration
 from engine.org import Command, encode_event, execute
 from engine.runtime.admin import create_organization
-from eventstore import MemoryEventStore
+from eventstore import Envelope, MemoryEventStore
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 META = EventMeta.of(SYSTEM)
@@ -194,3 +199,41 @@ async def test_a_deleted_organization_is_forgotten() -> None:
         None,
         (O2, "i2"),
     )
+
+
+class _GatedStore(MemoryEventStore):
+    """A memory store whose next ``read_all_of_types`` answers only when ``gate`` is set.
+
+    The answer is computed before waiting, like a database read that returns late.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate: trio.Event | None = None
+
+    async def read_all_of_types(
+        self, types: Collection[str], *, after_position: int = 0, limit: int = 1000
+    ) -> tuple[list[Envelope], int]:
+        answer = await super().read_all_of_types(types, after_position=after_position, limit=limit)
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            await gate.wait()
+        return answer
+
+
+async def test_catch_ups_are_serialised_so_a_revocation_is_never_undone() -> None:
+    """A catch-up started after a revocation sees it, even while an older read is in flight."""
+    store = _GatedStore()
+    await commit(store, O1, [owned(O1, "ann")])
+    directory = Directory()
+    await directory.catch_up(store)
+    await commit(store, O1, [CreateApiKey(key_id="k2", name="ci", key_hash="h2")])
+    gate = store.gate = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(directory.catch_up, store)  # the follower, reading k2's creation
+        await wait_all_tasks_blocked()
+        await commit(store, O1, [RevokeApiKey(key_id="k2")])
+        nursery.start_soon(directory.catch_up, store)  # the request that revoked k2
+        await wait_all_tasks_blocked()
+        gate.set()
+    assert directory.lookup("h2") is None

@@ -41,6 +41,7 @@ from engine import (
 )
 from web.app import command_context, parse_body, services
 from web.auth.principal import Principal
+from web.auth.scope import scoped_responders
 from web.compat.opsgenie.requests import RequestStatus
 from web.compat.opsgenie.routing import identifier_type, mount, request_store, resolve
 from web.compat.opsgenie.schemas import (
@@ -101,6 +102,7 @@ async def create_alert() -> Response:
     key = await authenticate()
     body = await parse_body(CreateIn)
     fields = create_fields(body)
+    fields["responders"] = scoped_responders(key, fields["responders"])
     if not fields["message"]:
         raise ApiError(422, "invalid_field", "Message can not be empty", field="message")
     ctx = await command_context(key)
@@ -126,7 +128,7 @@ async def _act(identifier: str, action: str, kind: type, build: Build, done: str
     ctx = await command_context(key)
     alert_id = alias = ""
     try:
-        alert_id, alias = await resolve(key.org_id, identifier, id_type)
+        alert_id, alias = await resolve(key, identifier, id_type)
         command = build(body, alert_id)
         await services().supervisor.submit(key.org_id, command, ctx)
     except NotFound:

@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, Response, request
 
-from engine import OrgState, decode_event, decode_meta, find_alert
+from engine import OrgState, decode_event, decode_meta
 from web.app import services
+from web.auth.principal import Principal
+from web.auth.scope import find_visible_alert, sees
 from web.compat.opsgenie.routing import identifier_type, int_arg, mount, resolve
 from web.compat.opsgenie.schemas import alert_out
 from web.compat.opsgenie.search import SORTS, QueryError, compile_query, search_alerts
@@ -51,7 +53,7 @@ async def get_alert(identifier: str) -> Response:
     kind = identifier_type()
 
     def view(state: OrgState) -> Any:
-        return alert_out(find_alert(state.alerts, identifier, kind))
+        return alert_out(find_visible_alert(key, state.alerts, identifier, kind))
 
     return og_response({"data": await services().supervisor.read(key.org_id, view)})
 
@@ -63,11 +65,15 @@ def _order(name: str = "order", default: str = "desc") -> str:
     return order
 
 
-def _predicate() -> Any:
+def _predicate(key: Principal) -> Any:
+    """The search query as a predicate, limited to the alerts ``key`` may see."""
     try:
-        return compile_query(request.args.get("query"))
+        matches = compile_query(request.args.get("query"))
     except QueryError as error:
         raise ApiError(422, "invalid_field", f"Invalid query: {error}", field="query") from None
+    if key.team_id is None:
+        return matches
+    return lambda alert: sees(key, alert) and matches(alert)
 
 
 def _paging(total: int, offset: int, limit: int, sort: str, order: str) -> dict[str, str]:
@@ -90,7 +96,7 @@ def _paging(total: int, offset: int, limit: int, sort: str, order: str) -> dict[
 
 async def list_alerts() -> Response:
     key = await authenticate()
-    predicate = _predicate()
+    predicate = _predicate(key)
     offset = int_arg("offset", 0, 0)
     limit = int_arg("limit", 20, 1, 100)
     sort = request.args.get("sort", "createdAt") or "createdAt"
@@ -117,7 +123,7 @@ async def list_alerts() -> Response:
 
 async def count_alerts() -> Response:
     key = await authenticate()
-    predicate = _predicate()
+    predicate = _predicate(key)
     count = await services().supervisor.read(
         key.org_id, lambda s: sum(1 for a in s.alerts.alerts.values() if predicate(a))
     )
@@ -147,7 +153,7 @@ async def list_notes(identifier: str) -> Response:
     kind = identifier_type()
 
     def view(state: OrgState) -> list[dict[str, Any]]:
-        alert = find_alert(state.alerts, identifier, kind)
+        alert = find_visible_alert(key, state.alerts, identifier, kind)
         return [
             {
                 "note": n.note,
@@ -165,7 +171,7 @@ async def list_notes(identifier: str) -> Response:
 
 async def list_logs(identifier: str) -> Response:
     key = await authenticate()
-    alert_id, _ = await resolve(key.org_id, identifier, identifier_type())
+    alert_id, _ = await resolve(key, identifier, identifier_type())
     envelopes = await services().store.read_subject(key.org_id, alert_id)
     logs = []
     for envelope in envelopes:
@@ -188,7 +194,7 @@ async def list_logs(identifier: str) -> Response:
 async def list_recipients(identifier: str) -> Response:
     """Pulsar does not page people yet: the recipients list is empty."""
     key = await authenticate()
-    await resolve(key.org_id, identifier, identifier_type())
+    await resolve(key, identifier, identifier_type())
     return og_response({"data": []})
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
-from engine import find_alert
 from web.app import services
+from web.auth.principal import Principal
+from web.auth.scope import find_visible_alert
 from web.compat.opsgenie.requests import RequestStore
 from web.errors import ApiError
 
@@ -68,14 +69,14 @@ def identifier_type(arg: str = "identifierType") -> str:
     return kind
 
 
-async def resolve(org_id: str, identifier: str, kind: str) -> tuple[str, str]:
-    """The alert's ``(id, alias)``; raises ``NotFound`` (404)."""
+async def resolve(key: Principal, identifier: str, kind: str) -> tuple[str, str]:
+    """The ``(id, alias)`` of an alert ``key`` may see; raises ``NotFound`` (404)."""
 
     def look(state: Any) -> tuple[str, str]:
-        alert = find_alert(state.alerts, identifier, kind)
+        alert = find_visible_alert(key, state.alerts, identifier, kind)
         return alert.id, alert.alias
 
-    result: tuple[str, str] = await services().supervisor.read(org_id, look)
+    result: tuple[str, str] = await services().supervisor.read(key.org_id, look)
     return result
 
 

@@ -108,7 +108,9 @@ def install_error_handlers(blueprint: Blueprint) -> None:
     async def api_error(error: ApiError) -> Response:
         missing = _MISSING.search(error.message)
         field = error.field or (missing.group(1) if missing else None)
-        return og_error(error.status, error.message, field=field, headers=error.headers)
+        # Opsgenie's wording for every authentication failure.
+        message = "Could not authenticate" if error.status == 401 else error.message
+        return og_error(error.status, message, field=field, headers=error.headers)
 
     @blueprint.errorhandler(PulsarError)
     async def engine_error(error: PulsarError) -> Response:

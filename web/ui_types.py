@@ -1,0 +1,387 @@
+"""The JSON shapes the web app sends and reads, and their TypeScript.
+
+The web app's API types (``web/ui/src/lib/api/types.gen.ts``) are generated
+from this module and never written by hand. It lists the msgspec Structs the
+API decodes (requests) and encodes (responses). Where a route builds its
+answer as a plain dict, a Struct here describes that dict; the integration
+test ``tests/integration/test_ui_types_contract.py`` decodes real answers of
+a running app into these Structs (unknown fields forbidden), so a field added,
+renamed or retyped on the server fails a test instead of the UI.
+
+    python -m web.ui_types           # rewrite the TypeScript file
+    python -m web.ui_types --check   # exit 1 if it is stale (a unit test runs this)
+
+Rendering rules: a Struct becomes an ``interface`` (its docstring the JSDoc);
+a tagged union a union of interfaces with a literal ``type``; ``datetime`` is
+``string`` (RFC 3339); ``None`` is ``null``. In a request, a field with a
+default is optional (``?``); in a response it is always present, except in
+Structs with ``omit_defaults`` (where it may be left out). A Struct used in both
+directions is rendered twice, the request form named ``<Name>Input``.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, final
+
+import msgspec
+import msgspec.inspect as mi
+
+from engine import AlertEvent, FieldMapping, Responder
+from web.api.auth import LoginIn, PasswordIn, ProfileIn, RegisterIn
+from web.api.integrations import CreateIntegrationRequest, UpdateIntegrationRequest
+from web.api.schemas import (
+    ActionRequest,
+    AlertOut,
+    CreateAlertRequest,
+    NoteRequest,
+    PriorityRequest,
+    SnoozeRequest,
+    TagsRequest,
+)
+
+__all__ = ["OUTPUT", "REQUESTS", "RESPONSES", "render"]
+
+OUTPUT = Path(__file__).parent / "ui" / "src" / "lib" / "api" / "types.gen.ts"
+
+# Descriptions of dict answers: unknown fields fail the contract test; a field with a
+# default may be absent from the answer (so it is optional in TypeScript).
+_STRICT: dict[str, Any] = {"kw_only": True, "forbid_unknown_fields": True, "omit_defaults": True}
+
+# --- responses built as dicts, described ------------------------------------------------
+
+
+@final
+class ErrorBody(msgspec.Struct, **_STRICT):
+    """Every 4xx/5xx answer (README "Errors")."""
+
+    code: str
+    message: str
+    request_id: str
+    field: str | None = None
+
+
+@final
+class UserOut(msgspec.Struct, **_STRICT):
+    """The signed-in account."""
+
+    id: str
+    email: str
+    name: str
+    timezone: str
+    locale: str
+
+
+@final
+class OrganizationOut(msgspec.Struct, **_STRICT):
+    """An organization and the signed-in account's role in it."""
+
+    id: str
+    name: str
+    role: str | None
+
+
+@final
+class SignIn(msgspec.Struct, **_STRICT):
+    """Answer of register, login, refresh, password change and organization switch."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    user: UserOut
+    organization: OrganizationOut
+    request_id: str
+
+
+@final
+class Me(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/auth/me``."""
+
+    user: UserOut
+    organization: OrganizationOut
+    organizations: list[OrganizationOut]
+    permissions: list[str]
+    request_id: str
+
+
+@final
+class ProfileUpdated(msgspec.Struct, **_STRICT):
+    """``PATCH /api/v1/auth/me``."""
+
+    user: UserOut
+    request_id: str
+
+
+@final
+class AlertList(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/alerts``: one page, and the cursor of the next (null on the last)."""
+
+    data: list[AlertOut]
+    next_cursor: str | None
+    request_id: str
+
+
+@final
+class AlertOne(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/alerts/{id}``."""
+
+    data: AlertOut
+    request_id: str
+
+
+@final
+class CreateAlertResult(msgspec.Struct, **_STRICT):
+    """``POST /api/v1/alerts`` (202): created, or counted as a repeat of an open alert."""
+
+    result: str
+    alert_id: str
+    request_id: str
+    tiny_id: str | None = None
+    count: int | None = None
+
+
+@final
+class AlertActionResult(msgspec.Struct, **_STRICT):
+    """An alert action (200) with the alert as it is after it."""
+
+    result: str
+    alert_id: str
+    request_id: str
+    tiny_id: str | None = None
+    count: int | None = None
+    data: AlertOut | None = None
+
+
+@final
+class HistoryActor(msgspec.Struct, **_STRICT):
+    """Who caused an event: ``kind`` user, key, integration or system, and its id."""
+
+    kind: str
+    id: str
+
+
+@final
+class HistoryEntry(msgspec.Struct, **_STRICT):
+    """One event of an alert's history, from the log."""
+
+    version: int
+    type: str
+    recorded_at: datetime
+    event: AlertEvent
+    actor: HistoryActor
+    request_id: str
+    remote_addr: str
+
+
+@final
+class AlertHistory(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/alerts/{id}/history``: the alert's events, oldest first."""
+
+    data: list[HistoryEntry]
+    request_id: str
+
+
+@final
+class IntegrationOut(msgspec.Struct, **_STRICT):
+    """An integration (never its key, except ``key``/``url`` in the create answer)."""
+
+    id: str
+    name: str
+    type: str
+    team: str | None
+    enabled: bool
+    priorityLabel: str
+    mapping: FieldMapping
+    createdAt: datetime
+    updatedAt: datetime
+    key: str | None = None
+    url: str | None = None
+
+
+@final
+class IntegrationList(msgspec.Struct, **_STRICT):
+    data: list[IntegrationOut]
+    request_id: str
+
+
+@final
+class IntegrationOne(msgspec.Struct, **_STRICT):
+    data: IntegrationOut
+    request_id: str
+    message: str | None = None
+
+
+# What the app sends (fields with defaults optional) and what it reads.
+REQUESTS: tuple[Any, ...] = (
+    RegisterIn,
+    LoginIn,
+    ProfileIn,
+    PasswordIn,
+    CreateAlertRequest,
+    ActionRequest,
+    NoteRequest,
+    TagsRequest,
+    SnoozeRequest,
+    PriorityRequest,
+    CreateIntegrationRequest,
+    UpdateIntegrationRequest,
+)
+RESPONSES: tuple[Any, ...] = (
+    ErrorBody,
+    SignIn,
+    Me,
+    ProfileUpdated,
+    AlertOut,
+    AlertList,
+    AlertOne,
+    CreateAlertResult,
+    AlertActionResult,
+    AlertHistory,
+    Responder,
+    IntegrationList,
+    IntegrationOne,
+)
+# Unions worth a name of their own: name -> the union type.
+NAMED_UNIONS: dict[str, Any] = {"AlertEvent": AlertEvent}
+
+Mode = Literal["in", "out"]
+_HEADER = """\
+// Generated by `python -m web.ui_types` from the server's msgspec Structs. Do not edit.
+// Regenerate after changing an API shape; tests/unit/web/test_ui_types.py fails while stale.
+
+/** An RFC 3339 timestamp, as the API writes it. */
+export type DateTime = string;
+"""
+
+
+class _Renderer:
+    """Walks msgspec type info and writes TypeScript declarations, each Struct once per mode."""
+
+    def __init__(self, both: set[type]) -> None:
+        self.both = both  # Structs used as request and as response
+        self.done: dict[tuple[type, Mode], str] = {}
+        self.blocks: list[str] = []
+        self.unions: set[tuple[str, Mode]] = set()
+
+    def name(self, cls: type, mode: Mode) -> str:
+        return cls.__name__ + ("Input" if mode == "in" and cls in self.both else "")
+
+    def expr(self, t: mi.Type, mode: Mode) -> str:
+        match t:
+            case mi.Metadata():
+                return self.expr(t.type, mode)
+            case mi.StrType() | mi.DateTimeType() | mi.DateType() | mi.UUIDType():
+                return "DateTime" if isinstance(t, mi.DateTimeType) else "string"
+            case mi.IntType() | mi.FloatType():
+                return "number"
+            case mi.BoolType():
+                return "boolean"
+            case mi.NoneType():
+                return "null"
+            case mi.AnyType():
+                return "unknown"
+            case mi.LiteralType():
+                return " | ".join(msgspec.json.encode(v).decode() for v in t.values)
+            case mi.EnumType():
+                return " | ".join(msgspec.json.encode(m.value).decode() for m in t.cls)
+            case mi.ListType() | mi.VarTupleType() | mi.SetType() | mi.FrozenSetType():
+                return f"{self._wrap(self.expr(t.item_type, mode))}[]"
+            case mi.TupleType():
+                return "[" + ", ".join(self.expr(i, mode) for i in t.item_types) + "]"
+            case mi.DictType():
+                return f"Record<string, {self.expr(t.value_type, mode)}>"
+            case mi.StructType():
+                return self.struct(t, mode)
+            case mi.UnionType():
+                for name, union in NAMED_UNIONS.items():
+                    if mi.type_info(union) == t:
+                        self.union(name, t, mode)
+                        return name
+                return " | ".join(self.expr(member, mode) for member in t.types)
+        raise TypeError(f"no TypeScript for {t!r}")
+
+    @staticmethod
+    def _wrap(expr: str) -> str:
+        return f"({expr})" if "|" in expr else expr
+
+    def union(self, name: str, t: mi.UnionType, mode: Mode) -> None:
+        if (name, mode) in self.unions:
+            return
+        self.unions.add((name, mode))
+        members = [self.expr(member, mode) for member in t.types]
+        self.blocks.append(f"export type {name} =\n\t| " + "\n\t| ".join(members) + ";\n")
+
+    def struct(self, t: mi.StructType, mode: Mode) -> str:
+        cls = t.cls
+        key = (cls, mode)
+        if key in self.done:
+            return self.done[key]
+        name = self.done[key] = self.name(cls, mode)
+        omit = bool(cls.__struct_config__.omit_defaults)
+        lines: list[str] = []
+        if t.tag_field is not None:
+            lines.append(f"\t{t.tag_field}: {msgspec.json.encode(t.tag).decode()};")
+        for f in t.fields:
+            optional = not f.required and (mode == "in" or omit)
+            lines.append(f"\t{f.encode_name}{'?' if optional else ''}: {self.expr(f.type, mode)};")
+        doc = (cls.__doc__ or "").strip()
+        if doc.startswith(cls.__name__ + "("):  # msgspec's generated signature, not a doc
+            doc = ""
+        jsdoc = "/** " + " ".join(doc.split("\n\n")[0].split()) + " */\n" if doc else ""
+        self.blocks.append(f"{jsdoc}export interface {name} {{\n" + "\n".join(lines) + "\n}\n")
+        return name
+
+
+def _structs(t: mi.Type, seen: set[type]) -> set[type]:
+    """Every Struct class reachable from ``t``."""
+    match t:
+        case mi.StructType() if t.cls not in seen:
+            seen.add(t.cls)
+            for f in t.fields:
+                _structs(f.type, seen)
+        case mi.Metadata():
+            _structs(t.type, seen)
+        case mi.ListType() | mi.VarTupleType() | mi.SetType() | mi.FrozenSetType():
+            _structs(t.item_type, seen)
+        case mi.DictType():
+            _structs(t.value_type, seen)
+        case mi.TupleType() | mi.UnionType():
+            for member in t.item_types if isinstance(t, mi.TupleType) else t.types:
+                _structs(member, seen)
+    return seen
+
+
+def render() -> str:
+    """The TypeScript module of every request and response type, deterministic."""
+    ins: set[type] = set()
+    outs: set[type] = set()
+    for kind in REQUESTS:
+        _structs(mi.type_info(kind), ins)
+    for kind in RESPONSES:
+        _structs(mi.type_info(kind), outs)
+    renderer = _Renderer(ins & outs)
+    for kind in RESPONSES:
+        renderer.expr(mi.type_info(kind), "out")
+    for kind in REQUESTS:
+        renderer.expr(mi.type_info(kind), "in")
+    return _HEADER + "\n" + "\n".join(renderer.blocks)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        current = OUTPUT.read_text() if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT} is stale: run `python -m web.ui_types`", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text)
+    print(f"wrote {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,399 @@
+"""What each WebSocket topic sends for a committed batch: pure, no I/O, no clock.
+
+The hub (``web.ws.hub``) turns every committed batch of an organization with
+subscribers into one ``Batch``: the batch's ``Change``s (one per event a topic
+cares about) with the affected alerts *copied* as they are after the batch
+(state is mutated in place by the actor's next batch), the new counts when they
+changed, and the new on-call entries. A ``Batch`` is shared by every
+subscriber of the organization; each subscription's ``View`` decides what it
+takes from it, and the encoded deltas are cached on the ``Change`` so a
+thousand subscribers encode an alert once.
+
+Which events touch which topic:
+
+* ``alerts`` (a filtered list): every alert event. The alert is upserted when
+  it matches the filter after the batch; otherwise it is removed (``alert``
+  null) — except for ``AlertCreated``, since a new alert that does not match
+  was never in the list.
+* ``alert`` (one alert): the events whose subject is that alert, each with the
+  alert in full and the history entry.
+* ``counts``: any alert event that changed the counts; the whole new value.
+  Only the newest pending value is sent (older ones are superseded).
+* ``oncall``: ``ScheduleCreated/Updated/Deleted`` and ``OnCallChanged``; the
+  schedule's new entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final, final
+
+import msgspec
+
+from engine import (
+    ALERT_EVENT_TYPES,
+    PRIORITIES,
+    Alert,
+    AlertQuery,
+    ScheduleRecord,
+    alert_filter,
+)
+from eventstore import Envelope
+from web.api.schemas import AlertOut, alert_out, history_entry
+from web.ws.protocol import (
+    AlertChange,
+    AlertEntry,
+    Counts,
+    CountsChange,
+    OnCallChange,
+    ScheduleOnCall,
+    Tally,
+    encode,
+)
+
+__all__ = [
+    "ALERT_TYPES",
+    "ONCALL_TYPES",
+    "AlertView",
+    "AlertsView",
+    "Batch",
+    "Change",
+    "CountsModel",
+    "CountsView",
+    "OnCallView",
+    "Snap",
+    "View",
+    "counts_of",
+    "freeze",
+    "schedule_on_call",
+]
+
+ALERT_TYPES: Final = frozenset(t.__name__ for t in ALERT_EVENT_TYPES)
+ONCALL_TYPES: Final = frozenset(
+    {"ScheduleCreated", "ScheduleUpdated", "ScheduleDeleted", "OnCallChanged"}
+)
+
+Cells = dict[tuple[str, str], tuple[int, int]]  # (team id or "", priority) -> (open, unacked)
+
+
+def freeze(alert: Alert) -> Alert:
+    """A copy of ``alert`` that the actor's later batches cannot change.
+
+    Tuples, strings and the frozen parts are shared; the two mutable parts
+    (``details``, ``report``) are copied.
+    """
+    return msgspec.structs.replace(
+        alert, details=dict(alert.details), report=msgspec.structs.replace(alert.report)
+    )
+
+
+@final
+class Snap:
+    """One alert as it is after a batch (``None``: deleted), with its shapes made once."""
+
+    __slots__ = ("_full", "_item", "alert", "alert_id")
+
+    def __init__(self, alert_id: str, alert: Alert | None) -> None:
+        self.alert_id = alert_id
+        self.alert = alert
+        self._item: AlertOut | None = None
+        self._full: AlertOut | None = None
+
+    def item(self) -> AlertOut | None:
+        """The list shape (``GET /alerts`` items)."""
+        if self._item is None and self.alert is not None:
+            self._item = alert_out(self.alert, full=False)
+        return self._item
+
+    def full(self) -> AlertOut | None:
+        """The full shape (``GET /alerts/{id}``)."""
+        if self._full is None and self.alert is not None:
+            self._full = alert_out(self.alert)
+        return self._full
+
+
+@final
+class Change:
+    """One committed event a topic cares about, with its deltas encoded on first use."""
+
+    __slots__ = ("_entry", "_item", "_removed", "envelope", "schedule", "snap", "type", "version")
+
+    def __init__(
+        self,
+        envelope: Envelope,
+        *,
+        snap: Snap | None = None,
+        schedule: tuple[str, ScheduleOnCall | None] | None = None,
+    ) -> None:
+        self.envelope = envelope
+        self.version = envelope.version
+        self.type = envelope.type
+        self.snap = snap  # alert events
+        self.schedule = schedule  # on-call events: (schedule id, its new entry)
+        self._item: bytes | None = None
+        self._removed: bytes | None = None
+        self._entry: bytes | None = None
+
+    def item_delta(self) -> bytes:
+        """``alerts``: upsert the alert (list shape)."""
+        if self._item is None:
+            assert self.snap is not None
+            self._item = encode(self._alert_change(self.snap.item()))
+        return self._item
+
+    def removed_delta(self) -> bytes:
+        """``alerts``: remove the alert (deleted, or it stopped matching)."""
+        if self._removed is None:
+            self._removed = encode(self._alert_change(None))
+        return self._removed
+
+    def entry_delta(self) -> bytes:
+        """``alert``: the alert in full and the history entry."""
+        if self._entry is None:
+            assert self.snap is not None
+            self._entry = encode(
+                AlertEntry(
+                    version=self.version,
+                    type=self.type,
+                    alert_id=self.snap.alert_id,
+                    alert=self.snap.full(),
+                    deleted=self.snap.alert is None,
+                    entry=history_entry(self.envelope),
+                )
+            )
+        return self._entry
+
+    def _alert_change(self, alert: AlertOut | None) -> AlertChange:
+        assert self.snap is not None
+        return AlertChange(
+            version=self.version,
+            type=self.type,
+            alert_id=self.snap.alert_id,
+            alert=alert,
+            deleted=self.snap.alert is None,
+        )
+
+
+@final
+class Batch:
+    """What one committed batch means to an organization's subscribers."""
+
+    __slots__ = ("_counts", "alert_changes", "alert_ids", "cells", "last", "oncall_changes")
+
+    def __init__(
+        self,
+        last: int,
+        alert_changes: Sequence[Change] = (),
+        oncall_changes: Sequence[Change] = (),
+        cells: Cells | None = None,
+    ) -> None:
+        self.last = last  # the batch's last version
+        self.alert_changes = alert_changes
+        self.alert_ids = frozenset(c.snap.alert_id for c in alert_changes if c.snap is not None)
+        self.oncall_changes = oncall_changes
+        self.cells = cells  # the counts after the batch, when they changed
+        self._counts: dict[str | None, bytes] = {}
+
+    def counts_delta(self, team: str | None) -> bytes:
+        """The ``counts`` delta of this batch as seen by ``team`` (None: everything)."""
+        found = self._counts.get(team)
+        if found is None:
+            assert self.cells is not None
+            counts = counts_of(self.cells, team)
+            found = self._counts[team] = encode(CountsChange(version=self.last, counts=counts))
+        return found
+
+
+class View:
+    """A subscription's topic: which batches it takes and the deltas it sends."""
+
+    def weight(self, batch: Batch) -> int:
+        """How many deltas ``batch`` may give this view (0: it does not concern it)."""
+        raise NotImplementedError
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        """The deltas of ``batches`` for events after version ``after``, in order."""
+        raise NotImplementedError
+
+
+@final
+class AlertsView(View):
+    """The ``alerts`` topic under one (already team-scoped) query."""
+
+    def __init__(self, query: AlertQuery | None) -> None:
+        # None: the principal may see none of these alerts (another team's).
+        self._keep: Callable[[Alert], bool] = (
+            alert_filter(query) if query is not None else lambda alert: False
+        )
+        self._visible = query is not None
+
+    def weight(self, batch: Batch) -> int:
+        return len(batch.alert_changes) if self._visible else 0
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        out: list[tuple[int, bytes]] = []
+        keep = self._keep
+        for batch in batches:
+            for change in batch.alert_changes:
+                if change.version <= after:
+                    continue
+                snap = change.snap
+                assert snap is not None
+                if snap.alert is not None and keep(snap.alert):
+                    out.append((change.version, change.item_delta()))
+                elif change.type != "AlertCreated":
+                    out.append((change.version, change.removed_delta()))
+        return out
+
+
+@final
+class AlertView(View):
+    """The ``alert`` topic: one alert's events."""
+
+    def __init__(self, alert_id: str) -> None:
+        self.alert_id = alert_id
+
+    def weight(self, batch: Batch) -> int:
+        if self.alert_id not in batch.alert_ids:
+            return 0
+        return sum(1 for c in batch.alert_changes if c.snap and c.snap.alert_id == self.alert_id)
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        return [
+            (change.version, change.entry_delta())
+            for batch in batches
+            for change in batch.alert_changes
+            if change.version > after
+            and change.snap is not None
+            and change.snap.alert_id == self.alert_id
+        ]
+
+
+@final
+class CountsView(View):
+    """The ``counts`` topic; only the newest pending value is sent."""
+
+    def __init__(self, team: str | None) -> None:
+        self.team = team  # a team-scoped key sees its team's counts only
+
+    def weight(self, batch: Batch) -> int:
+        return 1 if batch.cells is not None else 0
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        newest = None
+        for batch in batches:
+            if batch.cells is not None and batch.last > after:
+                newest = batch
+        return [] if newest is None else [(newest.last, newest.counts_delta(self.team))]
+
+
+@final
+class OnCallView(View):
+    """The ``oncall`` topic: every schedule's on-call changes."""
+
+    def weight(self, batch: Batch) -> int:
+        return len(batch.oncall_changes)
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        out = []
+        for batch in batches:
+            for change in batch.oncall_changes:
+                if change.version > after and change.schedule is not None:
+                    schedule_id, entry = change.schedule
+                    delta = OnCallChange(
+                        version=change.version,
+                        type=change.type,
+                        schedule_id=schedule_id,
+                        oncall=entry,
+                    )
+                    out.append((change.version, encode(delta)))
+        return out
+
+
+def schedule_on_call(record: ScheduleRecord) -> ScheduleOnCall:
+    """The on-call entry of one schedule, as last recorded by ``OnCallChanged``."""
+    schedule = record.schedule
+    return ScheduleOnCall(
+        schedule_id=schedule.id,
+        name=schedule.name,
+        enabled=schedule.enabled,
+        owner_team=schedule.owner_team,
+        users=list(record.on_call),
+        sources=list(record.sources),
+    )
+
+
+_Key = tuple[str, bool, tuple[str, ...]]  # an open alert's (priority, unacked, team ids)
+
+
+@final
+class CountsModel:
+    """Open/unacknowledged counts by priority and team, kept up to date per alert.
+
+    Built once from the alerts (O(alerts)) and then updated by the alerts a
+    batch touched (O(batch)), so counts never cost a scan per batch.
+    """
+
+    def __init__(self, alerts: Iterable[Alert]) -> None:
+        self._of: dict[str, _Key] = {}  # open alerts only
+        self._cells: Cells = {}
+        for alert in alerts:
+            self.update(alert.id, alert)
+
+    def update(self, alert_id: str, alert: Alert | None) -> bool:
+        """Account for ``alert`` as it is now (``None``: deleted); True if counts changed."""
+        new = _key(alert)
+        old = self._of.get(alert_id)
+        if old == new:
+            return False
+        if old is not None:
+            self._add(old, -1)
+            del self._of[alert_id]
+        if new is not None:
+            self._add(new, 1)
+            self._of[alert_id] = new
+        return True
+
+    def cells(self) -> Cells:
+        """A copy of the current counts (see ``counts_of``)."""
+        return dict(self._cells)
+
+    def _add(self, key: _Key, sign: int) -> None:
+        priority, unacked, teams = key
+        for team in ("", *teams):
+            cell = (team, priority)
+            n_open, n_unacked = self._cells.get(cell, (0, 0))
+            n_open, n_unacked = n_open + sign, n_unacked + (sign if unacked else 0)
+            if n_open:
+                self._cells[cell] = (n_open, n_unacked)
+            else:
+                self._cells.pop(cell, None)
+
+
+def _key(alert: Alert | None) -> _Key | None:
+    if alert is None or alert.status != "open":
+        return None
+    teams = tuple(sorted({r.id for r in alert.responders if r.type == "team"}))
+    return (alert.priority, not alert.acknowledged, teams)
+
+
+def counts_of(cells: Cells, team: str | None = None) -> Counts:
+    """The ``Counts`` of ``cells``: of the whole organization, or of ``team`` only."""
+    scope = "" if team is None else team
+    priority = {p: [0, 0] for p in PRIORITIES}
+    teams: dict[str, list[int]] = {}
+    for (cell_team, cell_priority), (n_open, n_unacked) in cells.items():
+        if cell_team == scope:
+            tally = priority.setdefault(cell_priority, [0, 0])
+            tally[0] += n_open
+            tally[1] += n_unacked
+        if cell_team and (team is None or cell_team == team):
+            tally = teams.setdefault(cell_team, [0, 0])
+            tally[0] += n_open
+            tally[1] += n_unacked
+    return Counts(
+        open=sum(t[0] for t in priority.values()),
+        unacked=sum(t[1] for t in priority.values()),
+        priority={p: Tally(open=t[0], unacked=t[1]) for p, t in priority.items()},
+        team={t: Tally(open=v[0], unacked=v[1]) for t, v in sorted(teams.items())},
+    )
