@@ -1,5 +1,13 @@
 # syntax=docker/dockerfile:1
 
+# ---- ui: build the web app (web/ui, SvelteKit static) with Node 20 ----
+FROM node:20-slim AS ui
+WORKDIR /ui
+COPY web/ui/package.json web/ui/package-lock.json web/ui/.npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY web/ui ./
+RUN npm run build
+
 # ---- builder: resolve and install dependencies + the package into /opt/venv ----
 FROM python:3.11-slim AS builder
 
@@ -28,6 +36,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY engine ./engine
 COPY eventstore ./eventstore
 COPY web ./web
+COPY --from=ui /ui/build ./web/ui/build
 COPY migrations ./migrations
 RUN pip install --no-deps -e . \
  && python -c "import engine, eventstore, web.cli" \

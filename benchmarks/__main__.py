@@ -22,6 +22,7 @@ BENCHMARKS = {
     "alertmanager_ingest": 120,
     "schedules": 60,
     "auth": 120,
+    "live": 120,
 }
 HERE = Path(__file__).parent
 

@@ -201,6 +201,8 @@ from engine.schedules import (
     find_schedule,
     next_on_call,
     on_call_at,
+    recipient_key,
+    split_recipient,
     timeline,
 )
 from engine.teams import (
@@ -440,6 +442,8 @@ __all__ = [
     "owners",
     "permissions_of_rights",
     "permissions_of_role",
+    "recipient_key",
+    "split_recipient",
     "team_by_name",
     "teams_of",
     "timeline",

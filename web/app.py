@@ -95,6 +95,7 @@ def create_app(services: Services) -> QuartTrio:
     from web.compat.opsgenie import blueprint as opsgenie
     from web.static import blueprint as ui
     from web.webhooks import blueprint as webhooks
+    from web.ws import blueprint as ws
 
     app.register_blueprint(health)
     app.register_blueprint(auth, url_prefix="/api/v1")
@@ -108,6 +109,7 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(feeds, url_prefix="/api/v1")
     app.register_blueprint(users, url_prefix="/api/v1")
     app.register_blueprint(organization, url_prefix="/api/v1")
+    app.register_blueprint(ws, url_prefix="/api/v1")  # live updates (WebSocket)
     app.register_blueprint(ical)
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)

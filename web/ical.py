@@ -6,13 +6,15 @@ call. Event times are written in the schedule's IANA zone (``DTSTART;TZID=...``)
 with matching VTIMEZONE components, so a calendar shows local hand-off times
 across DST. Each event's UID hashes (schedule, period start, users): a client
 re-fetching the feed updates the events it already has instead of duplicating them.
+Who is on call is written with ``label`` (the web layer's names: a user's email, a
+team's name), by default the recipient keys themselves.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -50,21 +52,36 @@ def feed_window(now: datetime) -> tuple[datetime, datetime]:
     return day - PAST, day + AHEAD + timedelta(days=1)
 
 
-def schedule_calendar(schedule: Schedule, start: datetime, end: datetime, now: datetime) -> bytes:
+Label = Callable[[str], str]
+
+
+def _same(key: str) -> str:
+    return key
+
+
+def schedule_calendar(
+    schedule: Schedule, start: datetime, end: datetime, now: datetime, *, label: Label = _same
+) -> bytes:
     """The feed of one schedule: every period in [start, end) with someone on call."""
     calendar = _calendar(f"On call — {schedule.name}", f"schedule:{schedule.id}")
     calendar.add("X-WR-TIMEZONE", schedule.timezone)
-    _add_events(calendar, _events(schedule, start, end, now))
+    _add_events(calendar, _events(schedule, start, end, now, label))
     return _finish(calendar, start, end)
 
 
 def user_calendar(
-    user: str, schedules: Iterable[Schedule], start: datetime, end: datetime, now: datetime
+    user: str,
+    schedules: Iterable[Schedule],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    label: Label = _same,
 ) -> bytes:
     """The feed of one user: their on-call periods in [start, end) across ``schedules``."""
-    calendar = _calendar(f"On call — {user}", f"user:{user}")
+    calendar = _calendar(f"On call — {label(user)}", f"user:{user}")
     for schedule in sorted(schedules, key=lambda s: (s.name, s.id)):
-        _add_events(calendar, _events(schedule, start, end, now, user=user))
+        _add_events(calendar, _events(schedule, start, end, now, label, user=user))
     return _finish(calendar, start, end)
 
 
@@ -81,23 +98,29 @@ def _calendar(name: str, key: str) -> Calendar:
 
 
 def _events(
-    schedule: Schedule, start: datetime, end: datetime, now: datetime, user: str | None = None
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    label: Label,
+    user: str | None = None,
 ) -> list[Event]:
     """VEVENTs of ``schedule``'s staffed periods (only ``user``'s, if given)."""
     periods = timeline(schedule, start, end)
     return [
-        _event(schedule, period, now)
+        _event(schedule, period, now, label)
         for period in periods
         if period.users and (user is None or user in period.users)
     ]
 
 
-def _event(schedule: Schedule, period: Period, now: datetime) -> Event:
+def _event(schedule: Schedule, period: Period, now: datetime, label: Label) -> Event:
     """One period as a VEVENT in the schedule's time zone."""
     zone = ZoneInfo(schedule.timezone)
+    who = ", ".join(label(key) for key in period.users)
     return Event.new(
         uid=event_uid(schedule, period),
-        summary=f"On call: {', '.join(period.users)} — {schedule.name}",
+        summary=f"On call: {who} — {schedule.name}",
         description=f"Schedule {schedule.name} ({schedule.timezone})",
         start=period.start.astimezone(zone),
         end=period.end.astimezone(zone),

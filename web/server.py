@@ -23,6 +23,7 @@ from engine import Directory, TrioClock, open_org_supervisor
 from eventstore import open_postgres_store, start_embedded
 from web.app import Services, create_app
 from web.config import Config
+from web.ws import Hub
 
 __all__ = ["database_url", "open_services", "run_server"]
 
@@ -61,6 +62,9 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
             open_org_supervisor(store, clock, **options) as supervisor,
             trio.open_nursery() as nursery,
         ):
+            hub = Hub(config)  # WebSocket live updates: sees every committed batch
+            supervisor.listeners.append(hub)
+            await nursery.start(hub.run)
             # Start every known org so timers (snooze expiry) fire after a restart.
             await supervisor.start_all(list(directory.orgs))
             nursery.start_soon(directory.follow, store)
@@ -71,6 +75,7 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
                     clock=clock,
                     supervisor=supervisor,
                     directory=directory,
+                    extra={"hub": hub},
                 )
             finally:
                 nursery.cancel_scope.cancel()

@@ -29,18 +29,22 @@ from typing import Any, Literal, final
 import msgspec
 import msgspec.inspect as mi
 
-from engine import AlertEvent, FieldMapping, Responder
-from web.api.auth import LoginIn, PasswordIn, ProfileIn, RegisterIn
+from engine import AlertEvent, Event, FieldMapping, Responder
+from web.api import teams, users
+from web.api.api_keys import ApiKeyIn
+from web.api.auth import AcceptIn, LoginIn, PasswordIn, ProfileIn, RegisterIn
 from web.api.integrations import CreateIntegrationRequest, UpdateIntegrationRequest
 from web.api.schemas import (
     ActionRequest,
     AlertOut,
     CreateAlertRequest,
+    HistoryEntry,
     NoteRequest,
     PriorityRequest,
     SnoozeRequest,
     TagsRequest,
 )
+from web.ws import protocol as ws
 
 __all__ = ["OUTPUT", "REQUESTS", "RESPONSES", "render"]
 
@@ -155,31 +159,10 @@ class AlertActionResult(msgspec.Struct, **_STRICT):
 
 
 @final
-class HistoryActor(msgspec.Struct, **_STRICT):
-    """Who caused an event: ``kind`` user, key, integration or system, and its id."""
-
-    kind: str
-    id: str
-
-
-@final
-class HistoryEntry(msgspec.Struct, **_STRICT):
-    """One event of an alert's history, from the log."""
-
-    version: int
-    type: str
-    recorded_at: datetime
-    event: AlertEvent
-    actor: HistoryActor
-    request_id: str
-    remote_addr: str
-
-
-@final
 class AlertHistory(msgspec.Struct, **_STRICT):
     """``GET /api/v1/alerts/{id}/history``: the alert's events, oldest first."""
 
-    data: list[HistoryEntry]
+    data: list[HistoryEntry]  # the server's own Struct (web.api.schemas)
     request_id: str
 
 
@@ -213,6 +196,301 @@ class IntegrationOne(msgspec.Struct, **_STRICT):
     message: str | None = None
 
 
+@final
+class ParticipantOut(msgspec.Struct, **_STRICT):
+    """A rotation participant or override holder: a ``user`` (``id``, ``username`` its
+    email), a ``team`` (``id``, ``name``) or ``none`` (nobody)."""
+
+    type: str
+    id: str | None = None
+    username: str | None = None
+    name: str | None = None
+
+
+@final
+class RecipientOut(msgspec.Struct, **_STRICT):
+    """Someone on call: a user (named by email) or a team."""
+
+    id: str
+    name: str
+    type: str
+
+
+@final
+class RotationOut(msgspec.Struct, **_STRICT):
+    """A rotation, in Opsgenie's shape (``customUnit`` only for ``custom``)."""
+
+    id: str
+    name: str
+    type: str
+    length: int
+    startDate: str
+    participants: list[ParticipantOut]
+    customUnit: str | None = None
+    endDate: str | None = None
+    timeRestriction: dict[str, Any] | None = None
+
+
+@final
+class TeamRef(msgspec.Struct, **_STRICT):
+    id: str
+    name: str
+
+
+@final
+class ScheduleOut(msgspec.Struct, **_STRICT):
+    """A schedule with its rotations (overrides are listed separately)."""
+
+    id: str
+    name: str
+    description: str
+    timezone: str
+    enabled: bool
+    rotations: list[RotationOut] | None = None
+    ownerTeam: TeamRef | None = None
+    overrides: list[OverrideOut] | None = None  # in ``GET /schedules/{id}`` only
+
+
+@final
+class ScheduleList(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/schedules``: by name, one page (``next_cursor`` null on the last)."""
+
+    data: list[ScheduleOut]
+    next_cursor: str | None
+    request_id: str
+
+
+@final
+class ScheduleOne(msgspec.Struct, **_STRICT):
+    data: ScheduleOut
+    request_id: str
+
+
+@final
+class ScheduleRef(msgspec.Struct, **_STRICT):
+    id: str
+    name: str
+    enabled: bool
+
+
+@final
+class OnCallNow(msgspec.Struct, **_STRICT):
+    """Who is on call at ``date`` and from which rotations (``rotation:…``) or overrides."""
+
+    _parent: ScheduleRef
+    date: str
+    users: list[str]
+    participants: list[RecipientOut]
+    sources: list[str]
+
+
+@final
+class OnCalls(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/schedules/{id}/on-calls``."""
+
+    data: OnCallNow
+    request_id: str
+
+
+@final
+class PeriodOut(msgspec.Struct, **_STRICT):
+    """A period of the final timeline: one on-call set in [startDate, endDate)."""
+
+    startDate: str
+    endDate: str
+    users: list[str]
+    participants: list[RecipientOut]
+    sources: list[str]
+
+
+@final
+class TimelineOut(msgspec.Struct, **_STRICT):
+    _parent: ScheduleRef
+    startDate: str
+    endDate: str
+    periods: list[PeriodOut]
+
+
+@final
+class Timeline(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/schedules/{id}/timeline``: the final timeline (rotations and overrides)."""
+
+    data: TimelineOut
+    request_id: str
+
+
+@final
+class OverrideRotation(msgspec.Struct, **_STRICT):
+    id: str
+    name: str
+
+
+@final
+class OverrideOut(msgspec.Struct, **_STRICT):
+    """An override: ``user`` is on call in [startDate, endDate) instead of the rotations'."""
+
+    alias: str
+    user: ParticipantOut
+    startDate: str
+    endDate: str
+    rotations: list[OverrideRotation]
+
+
+@final
+class OverrideList(msgspec.Struct, **_STRICT):
+    data: list[OverrideOut]
+    request_id: str
+
+
+@final
+class ApiKeyOut(msgspec.Struct, **_STRICT):
+    """An API key: never its secret (``key`` is in the create answer only)."""
+
+    id: str
+    name: str
+    rights: list[str]
+    prefix: str
+    team_id: str | None
+    team_name: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    key: str | None = None
+
+
+@final
+class ApiKeyList(msgspec.Struct, **_STRICT):
+    data: list[ApiKeyOut]
+    request_id: str
+
+
+@final
+class ApiKeyOne(msgspec.Struct, **_STRICT):
+    data: ApiKeyOut
+    request_id: str
+    result: str | None = None
+    message: str | None = None
+
+
+@final
+class TeamMemberOut(msgspec.Struct, **_STRICT):
+    user_id: str
+    email: str
+    name: str
+    role: str
+
+
+@final
+class TeamOut(msgspec.Struct, **_STRICT):
+    id: str
+    name: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+    members: list[TeamMemberOut]
+
+
+@final
+class TeamList(msgspec.Struct, **_STRICT):
+    data: list[TeamOut]
+    request_id: str
+
+
+@final
+class TeamOne(msgspec.Struct, **_STRICT):
+    data: TeamOut
+    request_id: str
+
+
+@final
+class TeamMemberOne(msgspec.Struct, **_STRICT):
+    data: TeamMemberOut
+    request_id: str
+
+
+@final
+class MemberOut(msgspec.Struct, **_STRICT):
+    """A member of the organization; ``status`` is ``invited`` until they set a password."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    joined_at: datetime
+    timezone: str
+    locale: str
+    status: str
+
+
+@final
+class InvitationIssued(msgspec.Struct, **_STRICT):
+    """An invitation just made: ``link`` (and ``token``) are shown this once."""
+
+    id: str
+    email: str
+    role: str
+    expires_at: datetime
+    link: str
+    token: str
+
+
+@final
+class PendingInvitation(msgspec.Struct, **_STRICT):
+    id: str
+    email: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+    user_id: str | None
+
+
+@final
+class MemberList(msgspec.Struct, **_STRICT):
+    data: list[MemberOut]
+    request_id: str
+
+
+@final
+class MemberOne(msgspec.Struct, **_STRICT):
+    """A member; after ``POST /users`` also their set-up invitation (null on a retry)."""
+
+    data: MemberOut
+    request_id: str
+    invitation: InvitationIssued | None = None
+    message: str | None = None
+
+
+@final
+class InvitationOne(msgspec.Struct, **_STRICT):
+    data: InvitationIssued | None
+    request_id: str
+    message: str | None = None
+
+
+@final
+class InvitationList(msgspec.Struct, **_STRICT):
+    data: list[PendingInvitation]
+    request_id: str
+
+
+@final
+class InvitedOrganization(msgspec.Struct, **_STRICT):
+    id: str
+    name: str
+
+
+@final
+class InvitationView(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/auth/invitations/{token}``: what accepting it joins."""
+
+    organization: InvitedOrganization
+    email: str
+    role: str
+    expires_at: datetime
+    account_exists: bool
+    request_id: str
+
+
 # What the app sends (fields with defaults optional) and what it reads.
 REQUESTS: tuple[Any, ...] = (
     RegisterIn,
@@ -227,6 +505,18 @@ REQUESTS: tuple[Any, ...] = (
     PriorityRequest,
     CreateIntegrationRequest,
     UpdateIntegrationRequest,
+    AcceptIn,
+    ApiKeyIn,
+    teams.TeamIn,
+    teams.TeamPatch,
+    teams.MemberIn,
+    teams.RoleIn,
+    users.AddUserIn,
+    users.RoleIn,
+    users.InviteIn,
+    ws.ClientFrame,
+    ws.AlertsFilter,
+    ws.AlertFilter,
 )
 RESPONSES: tuple[Any, ...] = (
     ErrorBody,
@@ -242,9 +532,42 @@ RESPONSES: tuple[Any, ...] = (
     Responder,
     IntegrationList,
     IntegrationOne,
+    ScheduleList,
+    ScheduleOne,
+    OnCalls,
+    Timeline,
+    OverrideList,
+    ApiKeyList,
+    ApiKeyOne,
+    TeamList,
+    TeamOne,
+    TeamMemberOne,
+    MemberList,
+    MemberOne,
+    InvitationOne,
+    InvitationList,
+    InvitationView,
+    ws.ServerFrame,
 )
 # Unions worth a name of their own: name -> the union type.
-NAMED_UNIONS: dict[str, Any] = {"AlertEvent": AlertEvent}
+NAMED_UNIONS: dict[str, Any] = {
+    "AlertEvent": AlertEvent,
+    "ServerFrame": ws.ServerFrame,
+    "ClientFrame": ws.ClientFrame,
+    "SnapshotData": ws.SnapshotData,
+    "Delta": ws.Delta,
+}
+# Narrower than the server's annotation, where the data is known to be narrower: an
+# alert's history (REST and the ``alert`` topic) is read by the alert's subject, so
+# its events are alert events, not any of the organization's events.
+NARROWED: dict[Any, Any] = {Event: AlertEvent}
+# TypeScript names for Structs whose Python name would shadow a global or clash.
+RENAMED: dict[type, str] = {
+    ws.Error: "ErrorFrame",
+    ws.Counts: "CountsOut",
+    teams.RoleIn: "TeamRoleIn",
+    users.RoleIn: "MemberRoleIn",
+}
 
 Mode = Literal["in", "out"]
 _HEADER = """\
@@ -266,7 +589,8 @@ class _Renderer:
         self.unions: set[tuple[str, Mode]] = set()
 
     def name(self, cls: type, mode: Mode) -> str:
-        return cls.__name__ + ("Input" if mode == "in" and cls in self.both else "")
+        base = RENAMED.get(cls, cls.__name__)
+        return base + ("Input" if mode == "in" and cls in self.both else "")
 
     def expr(self, t: mi.Type, mode: Mode) -> str:
         match t:
@@ -295,6 +619,9 @@ class _Renderer:
             case mi.StructType():
                 return self.struct(t, mode)
             case mi.UnionType():
+                for wide, narrow in NARROWED.items():
+                    if mi.type_info(wide) == t:
+                        return self.expr(mi.type_info(narrow), mode)
                 for name, union in NAMED_UNIONS.items():
                     if mi.type_info(union) == t:
                         self.union(name, t, mode)
@@ -347,6 +674,9 @@ def _structs(t: mi.Type, seen: set[type]) -> set[type]:
             _structs(t.item_type, seen)
         case mi.DictType():
             _structs(t.value_type, seen)
+        case mi.UnionType() if any(mi.type_info(w) == t for w in NARROWED):
+            wide = next(w for w in NARROWED if mi.type_info(w) == t)
+            _structs(mi.type_info(NARROWED[wide]), seen)
         case mi.TupleType() | mi.UnionType():
             for member in t.item_types if isinstance(t, mi.TupleType) else t.types:
                 _structs(member, seen)

@@ -43,7 +43,7 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
     if isinstance(command, heartbeats.HEARTBEAT_COMMAND_TYPES):
         return _decide_heartbeat(state, command, now)
     if isinstance(command, schedules.SCHEDULE_COMMAND_TYPES):
-        return list(schedules.decide(state.schedules, command, now))
+        return _decide_schedule(state, command, now)
     if isinstance(command, identity.IDENTITY_COMMAND_TYPES):
         return list(identity.decide(state.identity, command, now))
     _check_integration_enabled(state, command)
@@ -238,7 +238,8 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
     """An access command's events, with the cross-area rules.
 
     A team-scoped API key must name an existing team; removing a member also
-    removes them from every team they are in, in the same batch.
+    removes them from every team they are in and from every schedule (rotations,
+    overrides, calendar feeds), in the same batch.
     """
     events: list[Event] = list(access.decide(state.access, command, now))
     first = events[0] if events else None
@@ -248,11 +249,16 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
         for team_id in teams.teams_of(state.teams, first.account_id):
             leave = teams.RemoveTeamMember(team_id=team_id, account_id=first.account_id)
             events += teams.decide(state.teams, leave, now)
+        gone = schedules.RemoveRecipient(recipient_type="user", id=first.account_id)
+        events += schedules.decide(state.schedules, gone, now)
     return events
 
 
 def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> list[Event]:
-    """A team command's events; only members of the organization join a team."""
+    """A team command's events; only members of the organization join a team.
+
+    A deleted team leaves every schedule (rotations, overrides, ownership).
+    """
     if state.access.deleted_at is not None:
         raise Rejected("organization_deleted", "the organization was deleted")
     events: list[Event] = list(teams.decide(state.teams, command, now))
@@ -263,7 +269,31 @@ def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> 
         raise Rejected(
             "not_a_member", "only members of the organization join a team", field="account_id"
         )
+    if isinstance(command, teams.DeleteTeam) and events:
+        gone = schedules.RemoveRecipient(recipient_type="team", id=command.team_id)
+        events += schedules.decide(state.schedules, gone, now)
     return events
+
+
+def _decide_schedule(
+    state: OrgState, command: schedules.ScheduleCommand, now: datetime
+) -> list[Event]:
+    """A schedule command's events; the users and teams it names must exist here.
+
+    Users are named by account id or email (Opsgenie's username), teams by id or
+    name; the events carry the ids. Another organization's ids are unknown here.
+    """
+
+    def user(ref: str) -> str | None:
+        member = state.access.members.get(ref) or access.member_by_email(state.access, ref)
+        return None if member is None else member.account_id
+
+    def team(ref: str) -> str | None:
+        found = state.teams.teams.get(ref) or teams.team_by_name(state.teams, ref)
+        return None if found is None else found.id
+
+    resolved = schedules.resolve_references(command, user, team)
+    return list(schedules.decide(state.schedules, resolved, now))
 
 
 def _decide_heartbeat(

@@ -15,13 +15,16 @@ from engine.schedules.commands import (
     DeleteOverride,
     DeleteRotation,
     DeleteSchedule,
+    Lookup,
     RecordOnCall,
+    RemoveRecipient,
     RevokeFeedToken,
     ScheduleCommand,
     UpdateOverride,
     UpdateRotation,
     UpdateSchedule,
     check_timezone,
+    resolve_references,
 )
 from engine.schedules.decider import apply_edit, decide, evolve, find_schedule, initial_state
 from engine.schedules.events import (
@@ -50,6 +53,8 @@ from engine.schedules.model import (
     Rotation,
     Schedule,
     TimeWindow,
+    recipient_key,
+    split_recipient,
 )
 from engine.schedules.oncall import next_on_call, on_call_at, timeline
 from engine.schedules.state import (
@@ -78,6 +83,7 @@ __all__ = [
     "FeedToken",
     "FeedTokenCreated",
     "FeedTokenRevoked",
+    "Lookup",
     "OnCall",
     "OnCallChanged",
     "OnCallChecked",
@@ -88,6 +94,7 @@ __all__ = [
     "Participant",
     "Period",
     "RecordOnCall",
+    "RemoveRecipient",
     "Restriction",
     "RevokeFeedToken",
     "Rotation",
@@ -117,5 +124,8 @@ __all__ = [
     "next_due",
     "next_on_call",
     "on_call_at",
+    "recipient_key",
+    "resolve_references",
+    "split_recipient",
     "timeline",
 ]

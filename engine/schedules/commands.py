@@ -3,13 +3,20 @@
 Ids of new entities (schedules, rotations, overrides, feed tokens) come in the
 commands, so ``decide`` stays deterministic. Validation raises
 ``Rejected("invalid_field")`` naming the Opsgenie JSON field (compat-api.md 6).
-``RecordOnCall`` is the system command of the actor's timer.
+``RecordOnCall`` is the system command of the actor's timer; ``RemoveRecipient``
+that of the org decider when a member leaves or a team is deleted.
+
+The users and teams a command names (participants, override users, the owner
+team, a user feed) must exist in the organization: that is a cross-area rule,
+so ``resolve_references`` takes the lookups as arguments (the org decider passes
+the access and teams states') and rewrites each reference to an id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Final, final
+from typing import Final, Literal, final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -17,6 +24,7 @@ import msgspec
 from engine.errors import Rejected
 from engine.schedules.model import (
     PARTICIPANT_TYPES,
+    RECIPIENT_TYPES,
     RESTRICTION_TYPES,
     ROTATION_TYPES,
     Override,
@@ -36,7 +44,9 @@ __all__ = [
     "DeleteOverride",
     "DeleteRotation",
     "DeleteSchedule",
+    "Lookup",
     "RecordOnCall",
+    "RemoveRecipient",
     "RevokeFeedToken",
     "ScheduleCommand",
     "UpdateOverride",
@@ -46,6 +56,7 @@ __all__ = [
     "check_override",
     "check_rotation",
     "check_timezone",
+    "resolve_references",
 ]
 
 MAX_NAME: Final = 100
@@ -157,6 +168,20 @@ class RevokeFeedToken(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
     token_id: str
 
 
+@final
+class RemoveRecipient(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
+    """System command: a member left (``user``) or a team was deleted (``team``).
+
+    Every schedule forgets them: they leave the rotations (Opsgenie's behaviour; a
+    rotation left without participants keeps one ``none`` slot), their overrides
+    are deleted, a team's schedules lose their owner team, and a user's calendar
+    feeds are revoked.
+    """
+
+    recipient_type: Literal["user", "team"]
+    id: str
+
+
 ScheduleCommand = (
     CreateSchedule
     | UpdateSchedule
@@ -170,6 +195,7 @@ ScheduleCommand = (
     | RecordOnCall
     | CreateFeedToken
     | RevokeFeedToken
+    | RemoveRecipient
 )
 
 SCHEDULE_COMMAND_TYPES: Final = (
@@ -185,6 +211,7 @@ SCHEDULE_COMMAND_TYPES: Final = (
     RecordOnCall,
     CreateFeedToken,
     RevokeFeedToken,
+    RemoveRecipient,
 )
 
 
@@ -227,14 +254,18 @@ def _check_aware(field: str, moment: datetime) -> None:
 
 
 def _check_participant(participant: Participant) -> Participant:
-    if participant.type not in PARTICIPANT_TYPES:
-        raise invalid("participants", "participant type must be user or none")
+    kind: str = participant.type  # as decoded: anything a client sent
+    if kind == "escalation":
+        # Opsgenie allows them; Pulsar has no escalation policies to point at yet.
+        raise invalid("participants", "escalation participants arrive with escalation policies")
+    if kind not in PARTICIPANT_TYPES:
+        raise invalid("participants", "participant type must be user, team or none")
     if participant.type == "none":
         return Participant(type="none")
-    user = participant.id.strip()
-    if not user or len(user) > MAX_USER:
-        raise invalid("participants", "a user participant needs an id or username")
-    return Participant(type="user", id=user)
+    ref = participant.id.strip()
+    if not ref or len(ref) > MAX_USER:
+        raise invalid("participants", f"a {participant.type} participant needs an id or name")
+    return Participant(type=participant.type, id=ref)
 
 
 def _check_window(window: TimeWindow, weekly: bool) -> None:
@@ -287,6 +318,8 @@ def check_override(override: Override, rotation_ids: frozenset[str]) -> Override
     """``override`` validated against the schedule's rotations (``rotation_ids``)."""
     if not override.id.strip() or len(override.id) > MAX_NAME or "/" in override.id:
         raise invalid("alias", "alias must be 1-100 characters without '/'")
+    if override.user_type not in RECIPIENT_TYPES:
+        raise invalid("user", "an override's user must be a user or a team")
     user = override.user.strip()
     if not user or len(user) > MAX_USER:
         raise invalid("user", "user is required")
@@ -299,3 +332,66 @@ def check_override(override: Override, rotation_ids: frozenset[str]) -> Override
         raise invalid("rotations", f"unknown rotation {unknown[0]!r}")
     rotations = tuple(dict.fromkeys(override.rotation_ids))
     return msgspec.structs.replace(override, user=user, rotation_ids=rotations)
+
+
+Lookup = Callable[[str], str | None]
+"""A reference (id, or email/name) to the id it names in the organization, or ``None``."""
+
+
+def resolve_references(command: ScheduleCommand, user: Lookup, team: Lookup) -> ScheduleCommand:
+    """``command`` with every user and team it names replaced by its id.
+
+    Args:
+        command: any schedule command (those naming nobody are returned as they are).
+        user: a user reference (account id or email) to the member's account id.
+        team: a team reference (id or name) to the team's id.
+
+    Raises:
+        Rejected: ``invalid_field`` naming the field of an unknown user or team
+            (``participants``, ``user``, ``ownerTeam``).
+    """
+    replace = msgspec.structs.replace
+    match command:
+        case CreateSchedule():
+            rotations = tuple(_resolve_rotation(r, user, team) for r in command.rotations)
+            owner = _resolve_owner(command.owner_team, team)
+            return replace(command, rotations=rotations, owner_team=owner)
+        case UpdateSchedule() if command.owner_team:
+            return replace(command, owner_team=_resolve_owner(command.owner_team, team))
+        case AddRotation() | UpdateRotation():
+            return replace(command, rotation=_resolve_rotation(command.rotation, user, team))
+        case AddOverride() | UpdateOverride() if command.override.user_type in RECIPIENT_TYPES:
+            o = command.override
+            lookup, what = (team, "Team") if o.user_type == "team" else (user, "User")
+            return replace(command, override=replace(o, user=_known(lookup, o.user, "user", what)))
+        case CreateFeedToken() if command.kind == "user":
+            return replace(command, target=_known(user, command.target, "user", "User"))
+    return command
+
+
+def _known(lookup: Lookup, ref: str, field: str, what: str) -> str:
+    """The id ``ref`` names, or a 422 naming ``field``; a blank ``ref`` is left to validation."""
+    if not ref.strip():
+        return ref
+    found = lookup(ref.strip())
+    if found is None:
+        raise invalid(field, f"{what} {ref.strip()!r} does not exist")
+    return found
+
+
+def _resolve_owner(owner: str | None, team: Lookup) -> str | None:
+    """The owner team's id; ``None`` and ``""`` (no owner) stay as they are."""
+    return _known(team, owner, "ownerTeam", "Team") if owner and owner.strip() else owner
+
+
+def _resolve_participant(participant: Participant, user: Lookup, team: Lookup) -> Participant:
+    if participant.type == "user":
+        return Participant(type="user", id=_known(user, participant.id, "participants", "User"))
+    if participant.type == "team":
+        return Participant(type="team", id=_known(team, participant.id, "participants", "Team"))
+    return participant
+
+
+def _resolve_rotation(rotation: Rotation, user: Lookup, team: Lookup) -> Rotation:
+    participants = tuple(_resolve_participant(p, user, team) for p in rotation.participants)
+    return msgspec.structs.replace(rotation, participants=participants)

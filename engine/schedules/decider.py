@@ -5,6 +5,8 @@ may be behind, e.g. after a restart), then the edit, then — if the edit change
 who is on call now — an ``OnCallChanged`` at the edit's instant. The timer's
 ``RecordOnCall`` records each change at its exact instant (``Period.start``),
 also when it runs late. Who is on call comes from ``engine.schedules.oncall``.
+``RemoveRecipient`` (a member left, a team was deleted) edits every schedule that
+names them the same way: catch-up, the edits, the change they make now.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from engine.errors import Conflict, NotFound
 from engine.schedules import commands as c
 from engine.schedules import events as e
 from engine.schedules import oncall
-from engine.schedules.model import OnCall, Override, Rotation, Schedule
+from engine.schedules.model import OnCall, Override, Participant, Rotation, Schedule
 from engine.schedules.state import (
     HORIZON,
     FeedToken,
@@ -63,7 +65,7 @@ def decide(
     Raises ``NotFound`` (``schedule_not_found``, ``rotation_not_found``,
     ``override_not_found``, ``feed_not_found``), ``Conflict`` (``schedule_exists``,
     ``rotation_exists``, ``override_exists``) or ``Rejected`` (``invalid_field``).
-    ``RecordOnCall`` never raises.
+    The system commands ``RecordOnCall`` and ``RemoveRecipient`` never raise.
     """
     match command:
         case c.CreateSchedule():
@@ -77,12 +79,14 @@ def decide(
         case c.RecordOnCall():
             record = state.schedules.get(command.schedule_id)
             return [] if record is None else _catch_up(record, now)[0]
+        case c.RemoveRecipient():
+            return _remove_recipient(state, command, now)
     record = state.schedules.get(command.schedule_id)
     if record is None:
         raise NotFound("schedule_not_found", f"Schedule {command.schedule_id!r} does not exist")
     if isinstance(command, c.DeleteSchedule):
         return [e.ScheduleDeleted(schedule_id=command.schedule_id, at=now)]
-    return _edit(state, record, _edit_event(state, record, command, now), now)
+    return _edit(record, [_edit_event(state, record, command, now)], now)
 
 
 def _create(
@@ -214,22 +218,74 @@ def _find_override(schedule: Schedule, override_id: str) -> Override:
     raise NotFound("override_not_found", f"Override {override_id!r} does not exist")
 
 
-def _edit(
-    state: SchedulesState, record: ScheduleRecord, edit: _Edit, now: datetime
-) -> list[e.ScheduleEvent]:
-    """Pending changes, the edit, and the change the edit makes now (if any)."""
+def _edit(record: ScheduleRecord, edits: list[_Edit], now: datetime) -> list[e.ScheduleEvent]:
+    """Pending changes, the edits (minus settings updates that change nothing), and the
+    change the edits make now (if any)."""
     events, current = _catch_up(record, now)
-    if _is_noop(record.schedule, edit):
+    edited = record.schedule
+    done: list[_Edit] = []
+    for edit in edits:
+        after = apply_edit(edited, edit)
+        if not isinstance(edit, e.ScheduleUpdated) or after != edited:
+            edited = after
+            done.append(edit)
+    if not done:
         return events
-    edited = apply_edit(record.schedule, edit)
-    return [*events, edit, *_changes(edited.id, now, current, oncall.on_call_at(edited, now))]
+    return [*events, *done, *_changes(edited.id, now, current, oncall.on_call_at(edited, now))]
 
 
-def _is_noop(schedule: Schedule, edit: _Edit) -> bool:
-    """Whether a settings update changes nothing."""
-    if not isinstance(edit, e.ScheduleUpdated):
-        return False
-    return apply_edit(schedule, edit) == schedule
+def _remove_recipient(
+    state: SchedulesState, command: c.RemoveRecipient, now: datetime
+) -> list[e.ScheduleEvent]:
+    """Every schedule forgets a departed user or deleted team; a user's feeds are revoked.
+
+    Schedules that never named them produce nothing (not even catch-up events).
+    """
+    events: list[e.ScheduleEvent] = []
+    for record in state.schedules.values():
+        edits = _forget(record.schedule, command, now)
+        if edits:
+            events += _edit(record, edits, now)
+    if command.recipient_type == "user":
+        events += [
+            e.FeedTokenRevoked(token_id=feed.id, at=now)
+            for feed in state.feeds.values()
+            if feed.kind == "user" and feed.target == command.id
+        ]
+    return events
+
+
+def _forget(schedule: Schedule, command: c.RemoveRecipient, now: datetime) -> list[_Edit]:
+    """The edits removing a user or team from ``schedule``'s rotations, overrides, owner."""
+    gone = Participant(type=command.recipient_type, id=command.id)
+    sid = schedule.id
+    edits: list[_Edit] = []
+    for rotation in schedule.rotations:
+        if gone in rotation.participants:
+            # Opsgenie drops the participant (the turns re-deal); a rotation must keep a
+            # slot, so one left empty keeps a gap.
+            kept = tuple(p for p in rotation.participants if p != gone)
+            participants = kept or (Participant(type="none"),)
+            rotation = msgspec.structs.replace(rotation, participants=participants)
+            edits.append(e.RotationUpdated(schedule_id=sid, at=now, rotation=rotation))
+    edits += [
+        e.OverrideDeleted(schedule_id=sid, at=now, override_id=o.id)
+        for o in schedule.overrides
+        if (o.user_type, o.user) == (command.recipient_type, command.id)
+    ]
+    if command.recipient_type == "team" and schedule.owner_team == command.id:
+        edits.append(
+            e.ScheduleUpdated(
+                schedule_id=sid,
+                at=now,
+                name=schedule.name,
+                timezone=schedule.timezone,
+                description=schedule.description,
+                enabled=schedule.enabled,
+                owner_team=None,
+            )
+        )
+    return edits
 
 
 def _catch_up(

@@ -5,6 +5,14 @@ schedules area (commands, events, state, decider). All datetimes are
 timezone-aware; wall-clock rules (rotation hand-offs, restrictions) are read
 in the schedule's IANA time zone, so a weekly Tuesday-midnight hand-off stays
 at local midnight across DST (a 169 h or 167 h shift).
+
+Who can be on call: a *user* (an organization member's account id) or a *team*
+(a team id; the team is on call as a whole, Opsgenie's team participant). Every
+on-call set (``OnCall.users``, ``Period.users``, ``OnCallChanged``) holds them as
+*recipient keys*, plain strings so that they stay cheap to compare and sort and
+the recorded events keep their shape: a user's key is its account id, a team's
+is ``team:<team id>`` (``recipient_key`` / ``split_recipient``). Account and team
+ids are UUIDs, so the two never collide.
 """
 
 from __future__ import annotations
@@ -16,30 +24,55 @@ import msgspec
 
 __all__ = [
     "PARTICIPANT_TYPES",
+    "RECIPIENT_TYPES",
     "RESTRICTION_TYPES",
     "ROTATION_TYPES",
+    "TEAM_PREFIX",
     "OnCall",
     "Override",
     "Participant",
     "Period",
+    "RecipientType",
     "Restriction",
     "Rotation",
     "Schedule",
     "TimeWindow",
+    "recipient_key",
+    "split_recipient",
 ]
 
 ROTATION_TYPES: Final = ("hourly", "daily", "weekly", "custom")
-PARTICIPANT_TYPES: Final = ("user", "none")
+PARTICIPANT_TYPES: Final = ("user", "team", "none")
+RECIPIENT_TYPES: Final = ("user", "team")
 RESTRICTION_TYPES: Final = ("time-of-day", "weekday-and-time-of-day")
+TEAM_PREFIX: Final = "team:"
 
 RotationType = Literal["hourly", "daily", "weekly", "custom"]
+RecipientType = Literal["user", "team"]
+
+
+def recipient_key(kind: str, identifier: str) -> str:
+    """The on-call set's key of a user (its id) or a team (``team:<id>``); ``""`` for none."""
+    if kind == "team":
+        return TEAM_PREFIX + identifier
+    return identifier if kind == "user" else ""
+
+
+def split_recipient(key: str) -> tuple[RecipientType, str]:
+    """``(type, id)`` of a recipient key (the inverse of ``recipient_key``)."""
+    if key.startswith(TEAM_PREFIX):
+        return "team", key[len(TEAM_PREFIX) :]
+    return "user", key
 
 
 @final
 class Participant(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A slot of a rotation: a user id, or ``none`` (a gap: nobody on call in that slot)."""
+    """A slot of a rotation: a user (account id), a team (team id), or ``none``.
 
-    type: Literal["user", "none"] = "user"
+    ``none`` is a gap: nobody is on call in that slot.
+    """
+
+    type: Literal["user", "team", "none"] = "user"
     id: str = ""
 
 
@@ -91,7 +124,8 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 class Override(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """``user`` takes over during [start, end): the whole schedule (``rotation_ids``
     empty) or only those rotations. Overlapping overrides: the newest (highest
-    ``sequence``) wins."""
+    ``sequence``) wins. ``user`` is an account id, or a team id when ``user_type``
+    is ``team`` (Opsgenie lets a team take over too)."""
 
     id: str
     user: str
@@ -99,6 +133,7 @@ class Override(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     end: datetime
     rotation_ids: tuple[str, ...] = ()
     sequence: int = 0
+    user_type: RecipientType = "user"
 
 
 @final
@@ -117,7 +152,7 @@ class Schedule(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 @final
 class OnCall(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """Who is on call at an instant, and which rotations/overrides put them there."""
+    """Who is on call at an instant (recipient keys), and the rotations/overrides behind it."""
 
     users: tuple[str, ...]
     sources: tuple[str, ...]

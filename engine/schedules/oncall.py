@@ -6,6 +6,8 @@ timeline of a schedule (Opsgenie semantics); the schedules decider owns how a
 
 Semantics
 ---------
+* **Who.** Users and teams are on call by their recipient keys (``model``): a team
+  participant or override puts the team itself on call, not its members.
 * **Turns.** A rotation's turn *k* (k >= 0) is held by ``participants[k mod n]``.
   ``hourly`` rotations and ``custom`` rotations in ``hours`` are *absolute*: turn k
   starts at ``start + k * length`` hours of elapsed time. ``daily``, ``weekly`` and
@@ -44,13 +46,20 @@ after the gap (the transition itself, e.g. 02:30 on a Chicago spring-forward day
 is 03:00 CDT); an *ambiguous* time (repeated at fall-back) resolves with
 ``fold=0``, its first occurrence. Absolute (hourly) rotations are unaffected.
 
-Performance: each schedule is compiled once (time zone, UTC instants, window
-seconds) and memoised by object identity in a bounded table; this keeps results
-a function of the arguments only.
+Performance: each schedule is compiled once and memoised by object identity in a
+bounded table (results stay a function of the arguments only). The compiled form
+holds every instant also as integer microseconds since the epoch, so
+``on_call_at`` reads the time zone once (one ``astimezone``, one ``utcoffset``)
+and then works on integers; and it holds the overrides as a table of elementary
+intervals, each with its winning overrides (resolved on first use), so finding
+the overrides in force is one bisection. The remaining cost is a few dozen
+bytecodes per rotation and the memory traffic of 10,000 schedules (measured with
+``python -m benchmarks schedules``).
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -61,7 +70,15 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from engine.schedules.model import OnCall, Override, Period, Restriction, Rotation, Schedule
+from engine.schedules.model import (
+    OnCall,
+    Override,
+    Period,
+    Restriction,
+    Rotation,
+    Schedule,
+    recipient_key,
+)
 
 __all__ = ["HORIZON", "next_on_call", "on_call_at", "timeline"]
 
@@ -71,6 +88,11 @@ HORIZON: Final = timedelta(days=366)
 _DAY: Final = 86_400
 _WEEK: Final = 7 * _DAY
 _MICRO: Final = timedelta(microseconds=1)
+_US: Final = 1_000_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_THURSDAY: Final = 3  # the weekday (Monday = 0) of 1970-01-01
+_NEVER: Final = 2**63 - 1  # the end, in microseconds, of a rotation without one
 _NOBODY: Final = OnCall(users=(), sources=())
 _MEMO_SIZE: Final = 16_384
 
@@ -91,6 +113,12 @@ class _Rot(msgspec.Struct, frozen=True, gc=False):
     start_local: datetime  # naive wall clock in the schedule's zone
     slots: tuple[str, ...]
     windows: tuple[Window, ...] | None  # None: unrestricted
+    # The same instants in microseconds (the wall clock's since the naive epoch),
+    # for on_call_at's integer arithmetic.
+    period_us: int
+    start_us: int
+    end_us: int  # _NEVER without an end
+    start_local_us: int
 
 
 @final
@@ -101,17 +129,34 @@ class _Ov(msgspec.Struct, frozen=True, gc=False):
     end: datetime  # UTC
     rotation_ids: frozenset[str]
     rank: tuple[int, int]  # (sequence, position): higher wins
+    start_us: int
+    end_us: int
+
+
+@final
+class _Winners(msgspec.Struct, frozen=True, gc=False):
+    """The overrides that win at an instant: whole-schedule, and per rotation id."""
+
+    whole: _Ov | None
+    scoped: dict[str, _Ov]
 
 
 @final
 class _Compiled(msgspec.Struct, frozen=True, gc=False):
+    schedule: Schedule  # what was compiled (the memo checks identity)
     tz: ZoneInfo
     rotations: tuple[_Rot, ...]
     overrides: tuple[_Ov, ...]  # sorted by start
-    starts: tuple[datetime, ...]  # their starts, for bisection
+    # Elementary intervals of the overrides: in [cuts[i], cuts[i + 1]) (microseconds)
+    # winners[i] win, None when no override is in force there. Each entry is worked
+    # out on first use (_PENDING until then; see _winners_at), so compiling stays
+    # cheap for the many intervals nobody asks about.
+    cuts: array[int]
+    winners: list[_Winners | None]
 
 
-_memo: dict[int, tuple[Schedule, _Compiled]] = {}
+_PENDING: Final = _Winners(whole=None, scoped={})
+_memo: dict[int, _Compiled] = {}
 
 
 @lru_cache(maxsize=1024)
@@ -130,23 +175,34 @@ def _utc(t: datetime) -> datetime:
 def _compiled(schedule: Schedule) -> _Compiled:
     """The compiled form of ``schedule``, memoised by identity (the entry keeps it alive)."""
     hit = _memo.get(id(schedule))
-    if hit is not None and hit[0] is schedule:
-        return hit[1]
+    if hit is not None and hit.schedule is schedule:
+        return hit
     tz = _zone(schedule.timezone)
     overrides = sorted(
         (_compile_override(o, i) for i, o in enumerate(schedule.overrides)),
-        key=lambda o: o.start,
+        key=lambda o: o.start_us,
     )
+    cuts = sorted({x for o in overrides for x in (o.start_us, o.end_us)})
     compiled = _Compiled(
+        schedule=schedule,
         tz=tz,
         rotations=tuple(_compile_rotation(r, tz) for r in schedule.rotations),
         overrides=tuple(overrides),
-        starts=tuple(o.start for o in overrides),
+        cuts=array("q", cuts),
+        winners=[_PENDING] * (len(cuts) - 1) if cuts else [],
     )
     if len(_memo) >= _MEMO_SIZE:
         _memo.clear()
-    _memo[id(schedule)] = (schedule, compiled)
+    _memo[id(schedule)] = compiled
     return compiled
+
+
+def _winners_at(c: _Compiled, i: int) -> _Winners | None:
+    """Who wins in the override interval ``i`` (memoised in ``c.winners``)."""
+    cut = c.cuts[i]
+    won = _winners([o for o in c.overrides if o.start_us <= cut < o.end_us])
+    c.winners[i] = won
+    return won
 
 
 def _compile_rotation(rotation: Rotation, tz: ZoneInfo) -> _Rot:
@@ -158,16 +214,27 @@ def _compile_rotation(rotation: Rotation, tz: ZoneInfo) -> _Rot:
     else:
         period = timedelta(weeks=length) if unit == "weekly" else timedelta(days=length)
     start = _utc(rotation.start)
+    end = None if rotation.end is None else _utc(rotation.end)
+    start_local = start.astimezone(tz).replace(tzinfo=None)
     return _Rot(
         id=rotation.id,
         absolute=absolute,
         period=period,
         start=start,
-        end=None if rotation.end is None else _utc(rotation.end),
-        start_local=start.astimezone(tz).replace(tzinfo=None),
-        slots=tuple(p.id if p.type == "user" else "" for p in rotation.participants),
+        end=end,
+        start_local=start_local,
+        slots=tuple(recipient_key(p.type, p.id) for p in rotation.participants),
         windows=None if rotation.restriction is None else _compile_windows(rotation.restriction),
+        period_us=period // _MICRO,
+        start_us=_us(start),
+        end_us=_NEVER if end is None else _us(end),
+        start_local_us=(start_local - _NAIVE_EPOCH) // _MICRO,
     )
+
+
+def _us(t: datetime) -> int:
+    """Microseconds since the epoch of the aware instant ``t``."""
+    return (t - _EPOCH) // _MICRO
 
 
 def _compile_windows(restriction: Restriction) -> tuple[Window, ...]:
@@ -186,13 +253,16 @@ def _compile_windows(restriction: Restriction) -> tuple[Window, ...]:
 
 
 def _compile_override(override: Override, position: int) -> _Ov:
+    start, end = _utc(override.start), _utc(override.end)
     return _Ov(
         id=override.id,
-        user=override.user,
-        start=_utc(override.start),
-        end=_utc(override.end),
+        user=recipient_key(override.user_type, override.user),
+        start=start,
+        end=end,
         rotation_ids=frozenset(override.rotation_ids),
         rank=(override.sequence, position),
+        start_us=_us(start),
+        end_us=_us(end),
     )
 
 
@@ -252,31 +322,16 @@ def _slot(rot: _Rot, k: int) -> str:
     return rot.slots[k % len(rot.slots)] if rot.slots else ""
 
 
-def _covers(windows: tuple[Window, ...], naive: datetime) -> bool:
-    """Whether a local wall time lies in a window (valid when not in a repeated hour)."""
-    second = naive.hour * 3600 + naive.minute * 60 + naive.second
-    weekday = naive.weekday() * _DAY
+def _covers(windows: tuple[Window, ...], second: int, week_second: int) -> bool:
+    """Whether a local wall time lies in a window (valid when not in a repeated hour).
+
+    ``second`` counts from local midnight, ``week_second`` from Monday's midnight.
+    """
     for cycle, start, end in windows:
-        pos = second if cycle == _DAY else weekday + second
+        pos = second if cycle == _DAY else week_second
         if (start <= pos < end) if start < end else (pos >= start or pos < end):
             return True
     return False
-
-
-def _slot_at(rot: _Rot, t: datetime, naive: datetime) -> Slot:
-    """Fast slot at ``t``; ``naive`` is t's local wall time with fold=0 (see on_call_at)."""
-    if t < rot.start or (rot.end is not None and t >= rot.end):
-        return None
-    if rot.windows is not None and not _covers(rot.windows, naive):
-        return None
-    if rot.absolute:
-        k = (t - rot.start) // rot.period
-    else:
-        # Exact for fold=0: local wall time then orders like instants against every
-        # resolved boundary (a gap boundary resolves to the gap's end).
-        k = max(0, (naive - rot.start_local) // rot.period)
-    slots = rot.slots
-    return slots[k % len(slots)] if slots else ""
 
 
 def _turns(rot: _Rot, lo: datetime, hi: datetime, tz: ZoneInfo) -> list[Segment]:
@@ -357,15 +412,23 @@ def _intersect(turns: list[Segment], spans: list[tuple[datetime, datetime]]) -> 
 
 def _union(rots: Sequence[_Rot], slots: Sequence[Slot]) -> OnCall:
     """``_combine`` without overrides (the common case, kept lean for on_call_at)."""
-    users = {slot for slot in slots if slot}
+    users: list[str] = []
+    sources: list[str] = []
+    for rot, slot in zip(rots, slots, strict=True):
+        if slot:
+            users.append(slot)
+            sources.append(rot.id)
     if not users:
         return _NOBODY
-    sources = tuple(dict.fromkeys(r.id for r, slot in zip(rots, slots, strict=True) if slot))
-    return OnCall(users=tuple(sorted(users)), sources=sources)
+    if len(users) == 1:
+        return OnCall(users=(users[0],), sources=(sources[0],))
+    return OnCall(users=tuple(sorted(set(users))), sources=tuple(dict.fromkeys(sources)))
 
 
-def _combine(rots: Sequence[_Rot], slots: Sequence[Slot], active: Sequence[_Ov]) -> OnCall:
-    """The on-call set from each rotation's slot and the overrides covering the instant."""
+def _winners(active: Sequence[_Ov]) -> _Winners | None:
+    """Which of the overrides covering an instant win: per scope, the highest rank."""
+    if not active:
+        return None
     whole: _Ov | None = None
     scoped: dict[str, _Ov] = {}
     for o in active:
@@ -377,6 +440,14 @@ def _combine(rots: Sequence[_Rot], slots: Sequence[Slot], active: Sequence[_Ov])
             current = scoped.get(rid)
             if current is None or o.rank > current.rank:
                 scoped[rid] = o
+    return _Winners(whole=whole, scoped=scoped)
+
+
+def _combine(rots: Sequence[_Rot], slots: Sequence[Slot], won: _Winners | None) -> OnCall:
+    """The on-call set from each rotation's slot and the overrides winning at the instant."""
+    if won is None:
+        return _union(rots, slots)
+    whole, scoped = won.whole, won.scoped
     users: set[str] = set()
     sources: list[str] = []
     if whole is not None:
@@ -385,10 +456,10 @@ def _combine(rots: Sequence[_Rot], slots: Sequence[Slot], active: Sequence[_Ov])
     for rot, slot in zip(rots, slots, strict=True):
         if slot is None:
             continue
-        won = scoped.get(rot.id)
-        if won is not None and (whole is None or won.rank > whole.rank):
-            users.add(won.user)
-            sources.append(won.id)
+        o = scoped.get(rot.id)
+        if o is not None and (whole is None or o.rank > whole.rank):
+            users.add(o.user)
+            sources.append(o.id)
         elif whole is None and slot:
             users.add(slot)
             sources.append(rot.id)
@@ -414,23 +485,45 @@ def on_call_at(schedule: Schedule, t: datetime) -> OnCall:
     Raises:
         ValueError: ``t`` (or a datetime in the schedule) is naive.
     """
-    t = _utc(t)
+    if t.tzinfo is not UTC:
+        t = _utc(t)
     if not schedule.enabled:
         return _NOBODY
-    c = _compiled(schedule)
+    c = _memo.get(id(schedule))
+    if c is None or c.schedule is not schedule:
+        c = _compiled(schedule)
     local = t.astimezone(c.tz)
     if local.fold:
         # In a repeated hour wall time does not order like instants: take the
         # exact (instant-based) path shared with the timeline.
         p = timeline(schedule, t, t + _MICRO)[0]
         return OnCall(users=p.users, sources=p.sources)
-    naive = local.replace(tzinfo=None)
-    slots = [_slot_at(r, t, naive) for r in c.rotations]
-    candidates = c.overrides[: bisect_right(c.starts, t)]
-    active = [o for o in candidates if t < o.end]
-    if not active:
-        return _union(c.rotations, slots)
-    return _combine(c.rotations, slots, active)
+    # Integers from here: the instant, and its local wall clock (fold=0, so wall
+    # time orders like instants against every resolved boundary: a gap boundary
+    # resolves to the gap's end).
+    t_us = (t - _EPOCH) // _MICRO
+    wall_us = t_us + local.utcoffset() // _MICRO  # type: ignore[operator]  # aware: never None
+    day, second = divmod(wall_us // _US, _DAY)
+    week_second = (day + _THURSDAY) % 7 * _DAY + second
+    slots: list[Slot] = []
+    for r in c.rotations:
+        in_effect = r.start_us <= t_us < r.end_us and (
+            r.windows is None or _covers(r.windows, second, week_second)
+        )
+        if not in_effect:
+            slots.append(None)
+        elif not r.slots:
+            slots.append("")
+        elif r.absolute:
+            slots.append(r.slots[(t_us - r.start_us) // r.period_us % len(r.slots)])
+        else:
+            k = (wall_us - r.start_local_us) // r.period_us
+            slots.append(r.slots[k % len(r.slots) if k > 0 else 0])
+    i = bisect_right(c.cuts, t_us) - 1
+    won = c.winners[i] if 0 <= i < len(c.winners) else None
+    if won is _PENDING:
+        won = _winners_at(c, i)
+    return _combine(c.rotations, slots, won)
 
 
 def timeline(schedule: Schedule, start: datetime, end: datetime) -> list[Period]:
@@ -478,7 +571,7 @@ def _sweep(
                 cursor[i] += 1
             hit = cursor[i] < len(seg) and seg[cursor[i]][0] <= a
             slots.append(seg[cursor[i]][2] if hit else None)
-        oc = _combine(c.rotations, slots, [o for o in overrides if o.start <= a < o.end])
+        oc = _combine(c.rotations, slots, _winners([o for o in overrides if o.start <= a < o.end]))
         last = periods[-1] if periods else None
         if last is not None and last.users == oc.users and last.sources == oc.sources:
             periods[-1] = Period(start=last.start, end=b, users=oc.users, sources=oc.sources)

@@ -131,3 +131,34 @@ async def test_no_response_contains_a_password_hash(api: Harness) -> None:
         data = await (await api.client.get(path, headers=bearer(token))).get_data()
         assert b"argon2" not in data
     assert b"argon2" not in await response.get_data()
+
+
+async def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(api: Harness) -> None:
+    """Transparent rehash: a password hashed with weaker parameters is rehashed with the
+    current ones at the next successful sign-in, as a PasswordSet event."""
+    from argon2 import PasswordHasher
+
+    from engine import IDENTITY_STREAM, account_by_email
+    from web.auth.tokens import Passwords
+
+    current = api.services.extra["passwords"]
+    api.services.extra["passwords"] = Passwords(PasswordHasher(time_cost=1, memory_cost=8192))
+    await register(api)
+    api.services.extra["passwords"] = current
+
+    async def stored() -> str:
+        def view(state: Any) -> str:
+            account = account_by_email(state.identity, "ada@example.com")
+            assert account is not None
+            assert account.password_hash is not None
+            return account.password_hash
+
+        found: str = await api.services.supervisor.read(IDENTITY_STREAM, view)
+        return found
+
+    assert "m=8192,t=1" in await stored()
+    ok = await api.client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
+    assert ok.status_code == 200
+    assert "m=65536,t=3" in await stored()

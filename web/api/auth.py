@@ -186,8 +186,19 @@ def _check_password(password: str, email: str) -> None:
         raise ApiError(422, "invalid_field", problem, field="password")
 
 
+def _argon2_slots() -> trio.CapacityLimiter:
+    """At most 2 argon2 computations at once: each takes 64 MiB and a core for tens
+    of ms, so a burst of sign-ins queues here instead of exhausting memory and
+    starving the request loop's core."""
+    extra = services().extra
+    limiter: trio.CapacityLimiter | None = extra.get("argon2_slots")
+    if limiter is None:
+        limiter = extra["argon2_slots"] = trio.CapacityLimiter(2)
+    return limiter
+
+
 async def _hash(password: str) -> str:
-    return await trio.to_thread.run_sync(_passwords().hash, password)
+    return await trio.to_thread.run_sync(_passwords().hash, password, limiter=_argon2_slots())
 
 
 # A hash of a random password, verified against when the email is unknown, so an
@@ -199,10 +210,16 @@ async def _verify(stored: str | None, password: str) -> bool:
     passwords = _passwords()
     if stored is None:
         if "hash" not in _DUMMY:
-            _DUMMY["hash"] = await trio.to_thread.run_sync(passwords.hash, new_id())
-        await trio.to_thread.run_sync(passwords.verify, _DUMMY["hash"], password)
+            _DUMMY["hash"] = await trio.to_thread.run_sync(
+                passwords.hash, new_id(), limiter=_argon2_slots()
+            )
+        await trio.to_thread.run_sync(
+            passwords.verify, _DUMMY["hash"], password, limiter=_argon2_slots()
+        )
         return False
-    return await trio.to_thread.run_sync(passwords.verify, stored, password)
+    return await trio.to_thread.run_sync(
+        passwords.verify, stored, password, limiter=_argon2_slots()
+    )
 
 
 async def _account(account_id: str) -> Account:

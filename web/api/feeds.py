@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any, Literal
 
 from quart import Blueprint, Response, g
@@ -31,8 +32,10 @@ from engine import (
     Schedule,
     hash_api_key,
     new_id,
+    split_recipient,
 )
-from web.api.schedules import schedule_of
+from web.api.schedule_json import Names, names_of
+from web.api.schedules import member_id, schedule_of
 from web.app import command_context, json_response, principal, services
 from web.auth.principal import Principal
 from web.compat.opsgenie.wire import authenticate, install_error_handlers, timestamp
@@ -101,11 +104,13 @@ async def create_schedule_feed(identifier: str) -> Response:
 
 @blueprint.post("/users/<user>/feeds")
 async def create_user_feed(user: str) -> Response:
-    """A feed of one user's on-call periods across every schedule."""
+    """A feed of one member's (id or email) on-call periods across every schedule."""
     user = user.strip()
     if not user:
         raise ApiError(422, "invalid_field", "user is required", field="user")
-    return await _create_feed(principal(), "user", user)
+    key = principal()
+    account_id = await services().supervisor.read(key.org_id, lambda s: member_id(s, user))
+    return await _create_feed(key, "user", account_id)
 
 
 @blueprint.get("/feeds")
@@ -131,19 +136,29 @@ async def revoke_feed(feed_id: str) -> Response:
 
 # -- public feed URL -----------------------------------------------------------------------
 
-FeedSource = tuple[FeedToken, list[Schedule]]
+FeedSource = tuple[FeedToken, list[Schedule], Names]
 
 
 def _feed_source(state: OrgState, token_hash: str) -> FeedSource | None:
-    """The feed whose token hashes to ``token_hash`` and the schedules it shows."""
+    """The feed whose token hashes to ``token_hash``, the schedules it shows, and names."""
     feeds = state.schedules.feeds.values()
     feed = next((f for f in feeds if hmac.compare_digest(f.token_hash, token_hash)), None)
     if feed is None:
         return None
     if feed.kind == "user":
-        return feed, [r.schedule for r in state.schedules.schedules.values()]
+        return feed, [r.schedule for r in state.schedules.schedules.values()], names_of(state)
     record = state.schedules.schedules.get(feed.target)
-    return None if record is None else (feed, [record.schedule])
+    return None if record is None else (feed, [record.schedule], names_of(state))
+
+
+def _label(names: Names) -> Callable[[str], str]:
+    """How a calendar names who is on call: users by email, teams by name."""
+
+    def label(key: str) -> str:
+        kind, identifier = split_recipient(key)
+        return names.team(identifier) if kind == "team" else names.user(identifier)
+
+    return label
 
 
 @public_blueprint.get("/ical/<org_id>/<token>.ics")
@@ -157,12 +172,15 @@ async def public_feed(org_id: str, token: str) -> Response:
     if found is None:
         raise HttpNotFound()
     g.org_id = org_id
-    feed, schedules = found
+    feed, schedules, names = found
     now = svc.clock.now()
     start, end = feed_window(now)
+    label = _label(names)
     if feed.kind == "user":
-        return _calendar_response(user_calendar(feed.target, schedules, start, end, now))
-    return _calendar_response(schedule_calendar(schedules[0], start, end, now))
+        document = user_calendar(feed.target, schedules, start, end, now, label=label)
+    else:
+        document = schedule_calendar(schedules[0], start, end, now, label=label)
+    return _calendar_response(document)
 
 
 # -- Opsgenie-compatible export (/v2) ------------------------------------------------------
@@ -170,11 +188,16 @@ async def public_feed(org_id: str, token: str) -> Response:
 
 @opsgenie_blueprint.get("/v2/schedules/on-calls/<username>.ics")
 async def og_user_calendar(username: str) -> Response:
-    """A user's on-call periods across the organization's schedules, as iCalendar."""
+    """A member's (username = email, or id) on-call periods across the organization's
+    schedules, as iCalendar; 404 for anyone who is not a member."""
     key = await authenticate()
-    schedules = await services().supervisor.read(
-        key.org_id, lambda s: [r.schedule for r in s.schedules.schedules.values()]
-    )
+
+    def view(state: OrgState) -> tuple[str, list[Schedule], Names]:
+        schedules = [r.schedule for r in state.schedules.schedules.values()]
+        return member_id(state, username), schedules, names_of(state)
+
+    account_id, schedules, names = await services().supervisor.read(key.org_id, view)
     now = services().clock.now()
     start, end = feed_window(now)
-    return _calendar_response(user_calendar(username, schedules, start, end, now))
+    document = user_calendar(account_id, schedules, start, end, now, label=_label(names))
+    return _calendar_response(document)

@@ -1,21 +1,27 @@
 """Schedules over HTTP: the native ``/api/v1/schedules`` and Opsgenie's ``/v2/schedules``.
 
-Both APIs take the same Opsgenie-shaped JSON (compat-api.md section 6: a schedule
-with inline rotations, rotations with ``participants`` and ``timeRestriction``,
-overrides addressed by ``alias``) and differ in their envelope and in the short
-answers Opsgenie gives to writes. A schedule is addressed by id, or by name with
-``identifierType=name`` (``scheduleIdentifierType`` on rotation, override and
-on-call routes). Another organization's schedule is not in this organization's
-state, so it is a 404 like any unknown id. Who is on call is computed from the
-committed state at the request's ``date`` (default: now).
+Both APIs take the same Opsgenie-shaped JSON (``web.api.schedule_json``; compat-api.md
+section 6) and differ in their envelope and in the short answers Opsgenie gives to
+writes. A schedule is addressed by id, or by name with ``identifierType=name``
+(``scheduleIdentifierType`` on rotation, override and on-call routes). Another
+organization's schedule is not in this organization's state, so it is a 404 like any
+unknown id; its users and teams are unknown here too (a 422 when named in a body).
+Who is on call is computed from the committed state at the request's ``date``
+(default: now).
+
+Lists: the native list pages by name (``limit``, ``cursor`` -> ``next_cursor``) and
+filters by owner team (``team``, an id or name); Opsgenie's list inlines rotations
+only with ``expand=rotation``, as Opsgenie does.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, TypeVar, final
+from typing import Any, Final, TypeVar
 
 import msgspec
 from quart import Blueprint, Response, request
@@ -31,21 +37,36 @@ from engine import (
     NotFound,
     OrgState,
     Override,
-    Participant,
-    Period,
     PulsarError,
-    Restriction,
     Rotation,
     Schedule,
-    TimeWindow,
     UpdateOverride,
     UpdateRotation,
     UpdateSchedule,
     find_schedule,
+    member_by_email,
     new_id,
     next_on_call,
     on_call_at,
+    split_recipient,
+    team_by_name,
     timeline,
+)
+from web.api.schedule_json import (
+    Names,
+    OverrideIn,
+    RotationIn,
+    ScheduleIn,
+    names_of,
+    override_of,
+    override_out,
+    owner_team_of,
+    period_out,
+    recipients_out,
+    required,
+    rotation_of,
+    rotation_out,
+    schedule_out,
 )
 from web.app import command_context, json_response, parse_body, principal, services
 from web.auth.principal import Principal
@@ -60,9 +81,9 @@ from web.errors import ApiError, from_engine
 
 __all__ = [
     "blueprint",
+    "member_id",
     "opsgenie_blueprint",
     "parse_date",
-    "resolve_schedule",
     "schedule_of",
     "user_schedules",
 ]
@@ -72,259 +93,10 @@ opsgenie_blueprint = Blueprint("opsgenie_schedules", __name__)
 install_error_handlers(opsgenie_blueprint)
 
 T = TypeVar("T")
-WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 INTERVAL_UNITS: Final = ("days", "weeks", "months")
 MAX_TIMELINE: Final = timedelta(days=366)
 USER_LOOKAHEAD: Final = timedelta(days=90)
-
-
-# -- JSON shapes ---------------------------------------------------------------------------
-
-
-@final
-class Ref(msgspec.Struct, kw_only=True):
-    """A ``{id|name|username}`` reference (owner team, rotation, user)."""
-
-    type: str = "user"
-    id: str = ""
-    name: str = ""
-    username: str = ""
-
-    def key(self) -> str:
-        """The identifier given: id first, then username, then name."""
-        return (self.id or self.username or self.name).strip()
-
-
-@final
-class WindowIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """One restriction window (Opsgenie: hours and minutes, weekday names)."""
-
-    start_day: str | None = None
-    start_hour: int = 0
-    start_min: int = 0
-    end_day: str | None = None
-    end_hour: int = 0
-    end_min: int = 0
-
-
-@final
-class RestrictionIn(msgspec.Struct, kw_only=True):
-    """``timeRestriction``: ``restriction`` (time-of-day) or ``restrictions`` (weekdays)."""
-
-    type: Literal["time-of-day", "weekday-and-time-of-day"]
-    restriction: WindowIn | None = None
-    restrictions: list[WindowIn] | None = None
-
-
-@final
-class RotationIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """A rotation body; absent fields are ``None`` (kept on PATCH)."""
-
-    name: str | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    type: Literal["hourly", "daily", "weekly", "custom"] | None = None
-    length: int | None = None
-    custom_unit: Literal["hours", "days"] | None = None
-    participants: list[Ref] | None = None
-    time_restriction: RestrictionIn | None = None
-
-
-@final
-class ScheduleIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """A schedule body, with inline rotations on create."""
-
-    name: str | None = None
-    description: str | None = None
-    timezone: str | None = None
-    enabled: bool | None = None
-    owner_team: str | Ref | None = None
-    rotations: list[RotationIn] | None = None
-
-
-@final
-class OverrideIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """An override body: ``user`` takes over in [startDate, endDate)."""
-
-    alias: str | None = None
-    user: str | Ref | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    rotations: list[Ref] | None = None
-
-
-def _required(value: T | None, field: str) -> T:
-    """``value``, or a 422 naming the missing ``field``."""
-    if value is None:
-        raise ApiError(422, "invalid_field", f"{field} is required", field=field)
-    return value
-
-
-def _day(name: str | None) -> int | None:
-    if name is None:
-        return None
-    try:
-        return WEEKDAYS.index(name.strip().lower()) + 1
-    except ValueError:
-        msg = f"unknown weekday {name!r}"
-        raise ApiError(422, "invalid_field", msg, field="timeRestriction") from None
-
-
-def _window(w: WindowIn) -> TimeWindow:
-    for value, limit in ((w.start_hour, 24), (w.end_hour, 24), (w.start_min, 60), (w.end_min, 60)):
-        if not 0 <= value < limit:
-            msg = "hours must be 0-23 and minutes 0-59"
-            raise ApiError(422, "invalid_field", msg, field="timeRestriction")
-    return TimeWindow(
-        start_day=_day(w.start_day),
-        start_minute=w.start_hour * 60 + w.start_min,
-        end_day=_day(w.end_day),
-        end_minute=w.end_hour * 60 + w.end_min,
-    )
-
-
-def restriction_of(body: RestrictionIn) -> Restriction:
-    """The model's restriction from Opsgenie's ``timeRestriction``."""
-    windows = list(body.restrictions or ())
-    if body.restriction is not None:
-        windows.insert(0, body.restriction)
-    return Restriction(type=body.type, windows=tuple(_window(w) for w in windows))
-
-
-def _participant(ref: Ref) -> Participant:
-    if ref.type == "none":
-        return Participant(type="none")
-    if ref.type != "user":
-        msg = "participant type must be user or none (teams and escalations come later)"
-        raise ApiError(422, "invalid_field", msg, field="participants")
-    return Participant(type="user", id=ref.key())
-
-
-def rotation_of(body: RotationIn, rotation_id: str, base: Rotation | None = None) -> Rotation:
-    """A rotation from ``body``; on PATCH the fields of ``base`` fill what is absent."""
-    rtype = body.type or (base.type if base else None)
-    if rtype is None:
-        raise ApiError(422, "invalid_field", "type is required", field="type")
-    participants = (
-        tuple(_participant(p) for p in body.participants)
-        if body.participants is not None
-        else (base.participants if base else ())
-    )
-    restriction = (
-        restriction_of(body.time_restriction)
-        if body.time_restriction is not None
-        else (base.restriction if base else None)
-    )
-    start = body.start_date or (base.start if base else None)
-    return Rotation(
-        id=rotation_id,
-        name=body.name or (base.name if base else "") or f"{rtype} rotation",
-        type=rtype,
-        length=body.length if body.length is not None else (base.length if base else 1),
-        custom_unit=body.custom_unit or (base.custom_unit if base else "hours"),
-        start=_required(start, "startDate"),
-        end=body.end_date or (base.end if base else None),
-        participants=participants,
-        restriction=restriction,
-    )
-
-
-def _owner_team(value: str | Ref | None) -> str | None:
-    """``ownerTeam`` as a string; ``None`` (unchanged) for absent, ``{}`` or ``""``."""
-    if isinstance(value, Ref):
-        return value.key() or None
-    return value or None
-
-
-def override_of(body: OverrideIn, schedule: Schedule, alias: str) -> Override:
-    """An override from ``body``; rotations may be named by id or name."""
-    user = body.user.key() if isinstance(body.user, Ref) else body.user
-    by_name = {r.name: r.id for r in schedule.rotations}
-    rotation_ids = tuple(by_name.get(ref.key(), ref.key()) for ref in body.rotations or ())
-    return Override(
-        id=alias,
-        user=_required(user, "user"),
-        start=_required(body.start_date, "startDate"),
-        end=_required(body.end_date, "endDate"),
-        rotation_ids=rotation_ids,
-    )
-
-
-def _window_out(w: TimeWindow) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "startHour": w.start_minute // 60,
-        "startMin": w.start_minute % 60,
-        "endHour": w.end_minute // 60,
-        "endMin": w.end_minute % 60,
-    }
-    if w.start_day is not None and w.end_day is not None:
-        out = {"startDay": WEEKDAYS[w.start_day - 1], "endDay": WEEKDAYS[w.end_day - 1], **out}
-    return out
-
-
-def rotation_out(rotation: Rotation) -> dict[str, Any]:
-    """Opsgenie's rotation object (plus ``customUnit`` for Pulsar's custom type)."""
-    out: dict[str, Any] = {
-        "id": rotation.id,
-        "name": rotation.name,
-        "type": rotation.type,
-        "length": rotation.length,
-        "startDate": timestamp(rotation.start),
-        "participants": [
-            {"type": "none"} if p.type == "none" else {"type": "user", "id": p.id, "username": p.id}
-            for p in rotation.participants
-        ],
-    }
-    if rotation.type == "custom":
-        out["customUnit"] = rotation.custom_unit
-    if rotation.end is not None:
-        out["endDate"] = timestamp(rotation.end)
-    r = rotation.restriction
-    if r is not None and r.type == "time-of-day":
-        out["timeRestriction"] = {"type": r.type, "restriction": _window_out(r.windows[0])}
-    elif r is not None:
-        out["timeRestriction"] = {
-            "type": r.type,
-            "restrictions": [_window_out(w) for w in r.windows],
-        }
-    return out
-
-
-def override_out(override: Override, schedule: Schedule) -> dict[str, Any]:
-    """Opsgenie's override object (``alias`` is its identifier)."""
-    names = {r.id: r.name for r in schedule.rotations}
-    return {
-        "alias": override.id,
-        "user": {"type": "user", "id": override.user, "username": override.user},
-        "startDate": timestamp(override.start),
-        "endDate": timestamp(override.end),
-        "rotations": [{"id": r, "name": names.get(r, "")} for r in override.rotation_ids],
-    }
-
-
-def schedule_out(schedule: Schedule) -> dict[str, Any]:
-    """Opsgenie's schedule object, with its rotations inline."""
-    out: dict[str, Any] = {
-        "id": schedule.id,
-        "name": schedule.name,
-        "description": schedule.description,
-        "timezone": schedule.timezone,
-        "enabled": schedule.enabled,
-        "rotations": [rotation_out(r) for r in schedule.rotations],
-    }
-    if schedule.owner_team:
-        out["ownerTeam"] = {"name": schedule.owner_team}
-    return out
-
-
-def period_out(period: Period) -> dict[str, Any]:
-    """A timeline period: who is on call in [startDate, endDate) and from which sources."""
-    return {
-        "startDate": timestamp(period.start),
-        "endDate": timestamp(period.end),
-        "users": list(period.users),
-        "sources": list(period.sources),
-    }
+MAX_PAGE: Final = 100
 
 
 # -- reading state -------------------------------------------------------------------------
@@ -340,19 +112,42 @@ def _by_name(param: str | None = "identifierType") -> bool:
     return kind == "name"
 
 
-def resolve_schedule(state: OrgState, identifier: str, param: str = "identifierType") -> Schedule:
-    """The schedule ``identifier`` names under the request's identifier type; 404 if none."""
-    return find_schedule(state.schedules, identifier, by_name=_by_name(param))
-
-
 async def schedule_of(
     org_id: str, identifier: str, param: str | None = "identifierType"
 ) -> Schedule:
     """The committed schedule ``identifier`` names in ``org_id``."""
     by_name = _by_name(param)
-    return await services().supervisor.read(
-        org_id, lambda s: find_schedule(s.schedules, identifier, by_name=by_name)
-    )
+    return await _read(org_id, lambda s: find_schedule(s.schedules, identifier, by_name=by_name))
+
+
+async def _named(
+    org_id: str, identifier: str, param: str | None = "identifierType"
+) -> tuple[Schedule, Names]:
+    """The schedule ``identifier`` names, and the names of its users and teams (one read)."""
+    by_name = _by_name(param)
+
+    def view(state: OrgState) -> tuple[Schedule, Names]:
+        return find_schedule(state.schedules, identifier, by_name=by_name), names_of(state)
+
+    return await _read(org_id, view)
+
+
+async def _read(org_id: str, fn: Callable[[OrgState], T]) -> T:
+    return await services().supervisor.read(org_id, fn)
+
+
+def member_id(state: OrgState, user: str) -> str:
+    """The account id of the member ``user`` names (id, or email = Opsgenie's username).
+
+    Raises:
+        NotFound: ``user_not_found`` (also for another organization's user).
+    """
+    if user in state.access.members:
+        return user
+    member = member_by_email(state.access, user)
+    if member is None:
+        raise NotFound("user_not_found", f"User {user!r} does not exist")
+    return member.account_id
 
 
 def parse_date(name: str = "date") -> datetime:
@@ -402,14 +197,16 @@ def timeline_window() -> tuple[datetime, datetime]:
 
 
 def user_schedules(state: OrgState, user: str, now: datetime) -> dict[str, Any]:
-    """Which enabled schedules ``user`` is on call in now, and their next turns."""
+    """Which enabled schedules the member ``user`` (id or email) is on call in now, and their
+    next turns. Being on call as part of a team that is on call does not count."""
+    account_id = member_id(state, user)
     current: list[dict[str, Any]] = []
     upcoming: list[dict[str, Any]] = []
     for record in sorted(state.schedules.schedules.values(), key=lambda r: r.schedule.name):
         schedule = record.schedule
         ref = {"id": schedule.id, "name": schedule.name}
         periods = timeline(schedule, now, now + USER_LOOKAHEAD)
-        mine = [p for p in periods if user in p.users]
+        mine = [p for p in periods if account_id in p.users]
         if mine and mine[0].start <= now:
             current.append({**ref, "endDate": timestamp(mine[0].end)})
             mine = mine[1:]
@@ -417,7 +214,7 @@ def user_schedules(state: OrgState, user: str, now: datetime) -> dict[str, Any]:
             upcoming.append(
                 {**ref, "startDate": timestamp(mine[0].start), "endDate": timestamp(mine[0].end)}
             )
-    return {"user": user, "onCall": current, "nextOnCall": upcoming}
+    return {"user": account_id, "onCall": current, "nextOnCall": upcoming}
 
 
 # -- writes, shared by both APIs -----------------------------------------------------------
@@ -428,23 +225,23 @@ async def _submit(key: Principal, command: Command) -> None:
     await services().supervisor.submit(key.org_id, command, ctx)
 
 
-async def _create_schedule(key: Principal) -> Schedule:
+async def _create_schedule(key: Principal) -> tuple[Schedule, Names]:
     body = await parse_body(ScheduleIn)
     rotations = tuple(rotation_of(r, new_id()) for r in body.rotations or ())
     command = CreateSchedule(
         schedule_id=new_id(),
-        name=_required(body.name, "name"),
+        name=required(body.name, "name"),
         timezone=body.timezone or "UTC",
         description=body.description or "",
         enabled=True if body.enabled is None else body.enabled,
-        owner_team=_owner_team(body.owner_team),
+        owner_team=owner_team_of(body.owner_team),
         rotations=rotations,
     )
     await _submit(key, command)
-    return await schedule_of(key.org_id, command.schedule_id, None)
+    return await _named(key.org_id, command.schedule_id, None)
 
 
-async def _update_schedule(key: Principal, identifier: str) -> Schedule:
+async def _update_schedule(key: Principal, identifier: str) -> tuple[Schedule, Names]:
     schedule = await schedule_of(key.org_id, identifier)
     body = await parse_body(ScheduleIn, optional=True)
     if body.rotations is not None:
@@ -457,10 +254,10 @@ async def _update_schedule(key: Principal, identifier: str) -> Schedule:
         timezone=body.timezone,
         description=body.description,
         enabled=body.enabled,
-        owner_team=_owner_team(owner) or ("" if owner == "" else None),
+        owner_team=owner_team_of(owner) or ("" if owner == "" else None),
     )
     await _submit(key, command)
-    return await schedule_of(key.org_id, schedule.id, None)
+    return await _named(key.org_id, schedule.id, None)
 
 
 async def _delete_schedule(key: Principal, identifier: str) -> None:
@@ -482,19 +279,23 @@ def _override(schedule: Schedule, alias: str) -> Override:
     raise NotFound("override_not_found", f"Override {alias!r} does not exist")
 
 
-async def _add_rotation(key: Principal, identifier: str, param: str) -> Rotation:
+async def _add_rotation(key: Principal, identifier: str, param: str) -> tuple[Rotation, Names]:
     schedule = await schedule_of(key.org_id, identifier, param)
     rotation = rotation_of(await parse_body(RotationIn), new_id())
     await _submit(key, AddRotation(schedule_id=schedule.id, rotation=rotation))
-    return _rotation(await schedule_of(key.org_id, schedule.id, None), rotation.id)
+    after, names = await _named(key.org_id, schedule.id, None)
+    return _rotation(after, rotation.id), names
 
 
-async def _update_rotation(key: Principal, identifier: str, rid: str, param: str) -> Rotation:
+async def _update_rotation(
+    key: Principal, identifier: str, rid: str, param: str
+) -> tuple[Rotation, Names]:
     schedule = await schedule_of(key.org_id, identifier, param)
     base = _rotation(schedule, rid)
     rotation = rotation_of(await parse_body(RotationIn, optional=True), base.id, base)
     await _submit(key, UpdateRotation(schedule_id=schedule.id, rotation=rotation))
-    return _rotation(await schedule_of(key.org_id, schedule.id, None), base.id)
+    after, names = await _named(key.org_id, schedule.id, None)
+    return _rotation(after, base.id), names
 
 
 async def _delete_rotation(key: Principal, identifier: str, rid: str, param: str) -> None:
@@ -505,8 +306,8 @@ async def _delete_rotation(key: Principal, identifier: str, rid: str, param: str
 
 async def _put_override(
     key: Principal, identifier: str, param: str, alias: str | None = None
-) -> tuple[Schedule, Override]:
-    """Add (``alias`` None) or replace an override; the schedule and override after it."""
+) -> tuple[Override, Schedule, Names]:
+    """Add (``alias`` None) or replace an override; the override and schedule after it."""
     schedule = await schedule_of(key.org_id, identifier, param)
     body = await parse_body(OverrideIn)
     if alias is None:
@@ -516,8 +317,8 @@ async def _put_override(
         override = override_of(body, schedule, _override(schedule, alias).id)
         command = UpdateOverride(schedule_id=schedule.id, override=override)
     await _submit(key, command)
-    after = await schedule_of(key.org_id, schedule.id, None)
-    return after, _override(after, override.id)
+    after, names = await _named(key.org_id, schedule.id, None)
+    return _override(after, override.id), after, names
 
 
 async def _delete_override(key: Principal, identifier: str, alias: str, param: str) -> None:
@@ -526,12 +327,43 @@ async def _delete_override(key: Principal, identifier: str, alias: str, param: s
     await _submit(key, DeleteOverride(schedule_id=schedule.id, override_id=alias))
 
 
-async def _list(org_id: str) -> list[Schedule]:
-    def view(state: OrgState) -> list[Schedule]:
-        records = sorted(state.schedules.schedules.values(), key=lambda r: r.schedule.name)
-        return [r.schedule for r in records]
+def _by_names(state: OrgState) -> list[Schedule]:
+    records = state.schedules.schedules.values()
+    return sorted((r.schedule for r in records), key=lambda s: (s.name, s.id))
 
-    return await services().supervisor.read(org_id, view)
+
+def _team_id(state: OrgState, team: str) -> str:
+    """The id of the team ``team`` names (id, or name ignoring case); as given if none."""
+    if team in state.teams.teams:
+        return team
+    found = team_by_name(state.teams, team)
+    return team if found is None else found.id
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(MAX_PAGE))
+    limit = int(raw) if raw.isdigit() else 0
+    if not 1 <= limit <= MAX_PAGE:
+        msg = f"limit must be between 1 and {MAX_PAGE}"
+        raise ApiError(422, "invalid_field", msg, field="limit")
+    return limit
+
+
+def _encode_cursor(schedule: Schedule) -> str:
+    data = msgspec.json.encode((schedule.name, schedule.id))
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str, str] | None:
+    """The (name, id) a page continues after; ``None`` for the first page."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded)
+        return msgspec.json.decode(raw, type=tuple[str, str])
+    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError):
+        raise ApiError(422, "invalid_field", "cursor is malformed", field="cursor") from None
 
 
 # -- native API (/api/v1) ------------------------------------------------------------------
@@ -544,25 +376,47 @@ def _data(body: Any, status: int = 200) -> Response:
 @blueprint.post("/schedules")
 async def create_schedule() -> Response:
     """Create a schedule with inline rotations (201 with the schedule)."""
-    return _data(schedule_out(await _create_schedule(principal())), 201)
+    return _data(schedule_out(*await _create_schedule(principal())), 201)
 
 
 @blueprint.get("/schedules")
 async def list_schedules() -> Response:
-    """Every schedule of the organization, by name."""
-    return _data([schedule_out(s) for s in await _list(principal().org_id)])
+    """The organization's schedules by name, ``limit`` (1-100, default 100) after ``cursor``.
+
+    ``team`` (a team's id or name) keeps the schedules that team owns. The answer's
+    ``next_cursor`` continues the list (``null`` on the last page).
+    """
+    limit = _limit()
+    after = _decode_cursor(request.args.get("cursor"))
+    team = request.args.get("team")
+
+    def view(state: OrgState) -> tuple[list[Schedule], Names]:
+        owner = _team_id(state, team) if team else None
+        chosen = [
+            s
+            for s in _by_names(state)
+            if (owner is None or s.owner_team == owner)
+            and (after is None or (s.name, s.id) > after)
+        ]
+        return chosen[: limit + 1], names_of(state)
+
+    page, names = await _read(principal().org_id, view)
+    next_cursor = _encode_cursor(page[limit - 1]) if len(page) > limit else None
+    return json_response(
+        {"data": [schedule_out(s, names) for s in page[:limit]], "next_cursor": next_cursor}
+    )
 
 
 @blueprint.get("/schedules/<identifier>")
 async def get_schedule(identifier: str) -> Response:
-    schedule = await schedule_of(principal().org_id, identifier)
-    return _data({**schedule_out(schedule), "overrides": _overrides_out(schedule)})
+    schedule, names = await _named(principal().org_id, identifier)
+    return _data({**schedule_out(schedule, names), "overrides": _overrides_out(schedule, names)})
 
 
 @blueprint.patch("/schedules/<identifier>")
 async def update_schedule(identifier: str) -> Response:
     """Change the given settings (not rotations); the others stay."""
-    return _data(schedule_out(await _update_schedule(principal(), identifier)))
+    return _data(schedule_out(*await _update_schedule(principal(), identifier)))
 
 
 @blueprint.delete("/schedules/<identifier>")
@@ -573,27 +427,27 @@ async def delete_schedule(identifier: str) -> Response:
 
 @blueprint.post("/schedules/<identifier>/rotations")
 async def create_rotation(identifier: str) -> Response:
-    return _data(rotation_out(await _add_rotation(principal(), identifier, "identifierType")), 201)
+    rotation, names = await _add_rotation(principal(), identifier, "identifierType")
+    return _data(rotation_out(rotation, names), 201)
 
 
 @blueprint.get("/schedules/<identifier>/rotations")
 async def list_rotations(identifier: str) -> Response:
-    schedule = await schedule_of(principal().org_id, identifier)
-    return _data([rotation_out(r) for r in schedule.rotations])
+    schedule, names = await _named(principal().org_id, identifier)
+    return _data([rotation_out(r, names) for r in schedule.rotations])
 
 
 @blueprint.get("/schedules/<identifier>/rotations/<rotation_id>")
 async def get_rotation(identifier: str, rotation_id: str) -> Response:
-    schedule = await schedule_of(principal().org_id, identifier)
-    return _data(rotation_out(_rotation(schedule, rotation_id)))
+    schedule, names = await _named(principal().org_id, identifier)
+    return _data(rotation_out(_rotation(schedule, rotation_id), names))
 
 
 @blueprint.patch("/schedules/<identifier>/rotations/<rotation_id>")
 async def update_rotation(identifier: str, rotation_id: str) -> Response:
     key = principal()
-    return _data(
-        rotation_out(await _update_rotation(key, identifier, rotation_id, "identifierType"))
-    )
+    rotation, names = await _update_rotation(key, identifier, rotation_id, "identifierType")
+    return _data(rotation_out(rotation, names))
 
 
 @blueprint.delete("/schedules/<identifier>/rotations/<rotation_id>")
@@ -602,31 +456,30 @@ async def delete_rotation(identifier: str, rotation_id: str) -> Response:
     return json_response({"result": "deleted"})
 
 
-def _overrides_out(schedule: Schedule) -> list[dict[str, Any]]:
-    return [override_out(o, schedule) for o in schedule.overrides]
+def _overrides_out(schedule: Schedule, names: Names) -> list[dict[str, Any]]:
+    return [override_out(o, schedule, names) for o in schedule.overrides]
 
 
 @blueprint.post("/schedules/<identifier>/overrides")
 async def create_override(identifier: str) -> Response:
-    schedule, override = await _put_override(principal(), identifier, "identifierType")
-    return _data(override_out(override, schedule), 201)
+    return _data(override_out(*await _put_override(principal(), identifier, "identifierType")), 201)
 
 
 @blueprint.get("/schedules/<identifier>/overrides")
 async def list_overrides(identifier: str) -> Response:
-    return _data(_overrides_out(await schedule_of(principal().org_id, identifier)))
+    return _data(_overrides_out(*await _named(principal().org_id, identifier)))
 
 
 @blueprint.get("/schedules/<identifier>/overrides/<alias>")
 async def get_override(identifier: str, alias: str) -> Response:
-    schedule = await schedule_of(principal().org_id, identifier)
-    return _data(override_out(_override(schedule, alias), schedule))
+    schedule, names = await _named(principal().org_id, identifier)
+    return _data(override_out(_override(schedule, alias), schedule, names))
 
 
 @blueprint.put("/schedules/<identifier>/overrides/<alias>")
 async def update_override(identifier: str, alias: str) -> Response:
-    schedule, override = await _put_override(principal(), identifier, "identifierType", alias)
-    return _data(override_out(override, schedule))
+    key = principal()
+    return _data(override_out(*await _put_override(key, identifier, "identifierType", alias)))
 
 
 @blueprint.delete("/schedules/<identifier>/overrides/<alias>")
@@ -641,41 +494,46 @@ def _parent(schedule: Schedule) -> dict[str, Any]:
 
 @blueprint.get("/schedules/<identifier>/on-calls")
 async def on_calls(identifier: str) -> Response:
-    """Who is on call at ``date`` (default now), and from which rotations/overrides."""
-    schedule = await schedule_of(principal().org_id, identifier)
+    """Who is on call at ``date`` (default now), and from which rotations/overrides.
+
+    ``participants`` are everyone on call (users and teams, named); ``users`` the user ids.
+    """
+    schedule, names = await _named(principal().org_id, identifier)
     at = parse_date()
     now = on_call_at(schedule, at)
-    body = {"_parent": _parent(schedule), "date": timestamp(at), "users": list(now.users)}
+    body = {"_parent": _parent(schedule), "date": timestamp(at), **_who(now.users, names)}
     return _data({**body, "sources": list(now.sources)})
+
+
+def _who(keys: tuple[str, ...], names: Names) -> dict[str, Any]:
+    users = [k for k in keys if split_recipient(k)[0] == "user"]
+    return {"users": users, "participants": recipients_out(keys, names)}
 
 
 @blueprint.get("/schedules/<identifier>/next-on-calls")
 async def next_on_calls(identifier: str) -> Response:
     """The next change after ``date``: its period (``null`` if nothing changes within a year)."""
-    schedule = await schedule_of(principal().org_id, identifier)
+    schedule, names = await _named(principal().org_id, identifier)
     period = next_on_call(schedule, parse_date())
-    return _data({"_parent": _parent(schedule), "next": period and period_out(period)})
+    return _data({"_parent": _parent(schedule), "next": period and period_out(period, names)})
 
 
 @blueprint.get("/schedules/<identifier>/timeline")
 async def schedule_timeline(identifier: str) -> Response:
     """The final timeline over ``interval`` ``intervalUnit`` from ``date``."""
-    schedule = await schedule_of(principal().org_id, identifier)
+    schedule, names = await _named(principal().org_id, identifier)
     start, end = timeline_window()
-    periods = [period_out(p) for p in timeline(schedule, start, end)]
+    periods = [period_out(p, names) for p in timeline(schedule, start, end)]
     window = {"startDate": timestamp(start), "endDate": timestamp(end)}
     return _data({"_parent": _parent(schedule), **window, "periods": periods})
 
 
 @blueprint.get("/users/<user>/on-call")
 async def user_on_call(user: str) -> Response:
-    """Which schedules ``user`` is on call in now, and the next turn in each (90 days)."""
+    """Which schedules the member ``user`` (id or email) is on call in now, and the next turn
+    in each (90 days); 404 for anyone who is not a member."""
     now = services().clock.now()
     return _data(await _read(principal().org_id, lambda s: user_schedules(s, user, now)))
-
-
-async def _read(org_id: str, fn: Callable[[OrgState], T]) -> T:
-    return await services().supervisor.read(org_id, fn)
 
 
 # -- Opsgenie-compatible API (/v2) ---------------------------------------------------------
@@ -694,25 +552,29 @@ SCHED = "scheduleIdentifierType"
 @opsgenie_blueprint.post(OG, strict_slashes=False)
 async def og_create() -> Response:
     """Create (201 ``{"data": {id, name, enabled}}``)."""
-    schedule = await _create_schedule(await authenticate())
+    schedule, _ = await _create_schedule(await authenticate())
     return og_response({"data": _parent(schedule)}, 201)
 
 
 @opsgenie_blueprint.get(OG, strict_slashes=False)
 async def og_list() -> Response:
-    schedules = await _list((await authenticate()).org_id)
-    return og_response({"data": [schedule_out(s) for s in schedules]})
+    """Every schedule by name; rotations inline only with ``expand=rotation`` (Opsgenie)."""
+    key = await authenticate()
+    expand = {e.strip() for e in request.args.get("expand", "").split(",")}
+    schedules, names = await _read(key.org_id, lambda s: (_by_names(s), names_of(s)))
+    data = [schedule_out(s, names, rotations="rotation" in expand) for s in schedules]
+    return og_response({"data": data, "expandable": ["rotation"]})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>")
 async def og_get(identifier: str) -> Response:
-    schedule = await schedule_of((await authenticate()).org_id, identifier)
-    return og_response({"data": schedule_out(schedule)})
+    schedule, names = await _named((await authenticate()).org_id, identifier)
+    return og_response({"data": schedule_out(schedule, names)})
 
 
 @opsgenie_blueprint.patch(f"{OG}/<identifier>")
 async def og_update(identifier: str) -> Response:
-    schedule = await _update_schedule(await authenticate(), identifier)
+    schedule, _ = await _update_schedule(await authenticate(), identifier)
     return og_response({"data": _parent(schedule)})
 
 
@@ -724,25 +586,25 @@ async def og_delete(identifier: str) -> Response:
 
 @opsgenie_blueprint.post(f"{OG}/<identifier>/rotations")
 async def og_create_rotation(identifier: str) -> Response:
-    rotation = await _add_rotation(await authenticate(), identifier, SCHED)
+    rotation, _ = await _add_rotation(await authenticate(), identifier, SCHED)
     return og_response({"data": {"id": rotation.id, "name": rotation.name}}, 201)
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/rotations")
 async def og_list_rotations(identifier: str) -> Response:
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
-    return og_response({"data": [rotation_out(r) for r in schedule.rotations]})
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    return og_response({"data": [rotation_out(r, names) for r in schedule.rotations]})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/rotations/<rotation_id>")
 async def og_get_rotation(identifier: str, rotation_id: str) -> Response:
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
-    return og_response({"data": rotation_out(_rotation(schedule, rotation_id))})
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    return og_response({"data": rotation_out(_rotation(schedule, rotation_id), names)})
 
 
 @opsgenie_blueprint.patch(f"{OG}/<identifier>/rotations/<rotation_id>")
 async def og_update_rotation(identifier: str, rotation_id: str) -> Response:
-    rotation = await _update_rotation(await authenticate(), identifier, rotation_id, SCHED)
+    rotation, _ = await _update_rotation(await authenticate(), identifier, rotation_id, SCHED)
     return og_response({"data": {"id": rotation.id, "name": rotation.name}})
 
 
@@ -754,25 +616,25 @@ async def og_delete_rotation(identifier: str, rotation_id: str) -> Response:
 
 @opsgenie_blueprint.post(f"{OG}/<identifier>/overrides")
 async def og_create_override(identifier: str) -> Response:
-    _, override = await _put_override(await authenticate(), identifier, SCHED)
+    override, _, _ = await _put_override(await authenticate(), identifier, SCHED)
     return og_response({"data": {"alias": override.id}}, 201)
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/overrides")
 async def og_list_overrides(identifier: str) -> Response:
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
-    return og_response({"data": _overrides_out(schedule)})
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    return og_response({"data": _overrides_out(schedule, names)})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/overrides/<alias>")
 async def og_get_override(identifier: str, alias: str) -> Response:
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
-    return og_response({"data": override_out(_override(schedule, alias), schedule)})
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    return og_response({"data": override_out(_override(schedule, alias), schedule, names)})
 
 
 @opsgenie_blueprint.put(f"{OG}/<identifier>/overrides/<alias>")
 async def og_update_override(identifier: str, alias: str) -> Response:
-    _, override = await _put_override(await authenticate(), identifier, SCHED, alias)
+    override, _, _ = await _put_override(await authenticate(), identifier, SCHED, alias)
     return og_response({"data": {"alias": override.id}})
 
 
@@ -786,50 +648,51 @@ def _flat() -> bool:
     return request.args.get("flat", "false").lower() == "true"
 
 
-def _users_out(users: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"id": u, "name": u, "type": "user"} for u in users]
+def _flat_names(keys: tuple[str, ...], names: Names) -> list[str]:
+    """Opsgenie's flat recipients: users by username (email), teams by name."""
+    return [r["name"] for r in recipients_out(keys, names)]
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/on-calls")
 async def og_on_calls(identifier: str) -> Response:
     """``onCallParticipants`` (objects), or ``onCallRecipients`` (names) with ``flat=true``."""
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
     users = on_call_at(schedule, parse_date()).users
     data: dict[str, Any] = {"_parent": _parent(schedule)}
     if _flat():
-        data["onCallRecipients"] = list(users)
+        data["onCallRecipients"] = _flat_names(users, names)
     else:
-        data["onCallParticipants"] = _users_out(users)
+        data["onCallParticipants"] = recipients_out(users, names)
     return og_response({"data": data})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/next-on-calls")
 async def og_next_on_calls(identifier: str) -> Response:
     """Who is on call after the next change (compat-api.md 4.11 names)."""
-    schedule = await schedule_of((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
     period = next_on_call(schedule, parse_date())
     users = period.users if period else ()
     data: dict[str, Any] = {"_parent": _parent(schedule)}
     if _flat():
-        data["nextOnCallParticipants"] = list(users)
-        data["exactNextOnCallParticipants"] = list(users)
+        data["nextOnCallParticipants"] = _flat_names(users, names)
+        data["exactNextOnCallParticipants"] = _flat_names(users, names)
     else:
-        data["nextOnCallRecipients"] = _users_out(users)
-        data["exactNextOnCallRecipients"] = _users_out(users)
+        data["nextOnCallRecipients"] = recipients_out(users, names)
+        data["exactNextOnCallRecipients"] = recipients_out(users, names)
     return og_response({"data": data})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/timeline")
 async def og_timeline(identifier: str) -> Response:
     """The final timeline: one entry per period with its recipients."""
-    schedule = await schedule_of((await authenticate()).org_id, identifier)
+    schedule, names = await _named((await authenticate()).org_id, identifier)
     start, end = timeline_window()
     periods = [
         {
             "startDate": timestamp(p.start),
             "endDate": timestamp(p.end),
             "type": "default",
-            "recipients": _users_out(p.users),
+            "recipients": recipients_out(p.users, names),
         }
         for p in timeline(schedule, start, end)
     ]

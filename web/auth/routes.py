@@ -214,6 +214,9 @@ ROUTES: dict[str, Access] = {
     "auth.switch_organization": SIGNED_IN,
     "auth.show_invitation": SIGN_IN,
     "auth.accept_invitation": SIGN_IN,
+    # live updates: the first frame is the credential (web.ws checks it, and the
+    # READ permission, itself; before_request hooks do not run for WebSockets)
+    "ws.stream": Access(credential=False),
     # test mode only (PULSAR_TEST_MODE)
     "testing.advance": Access(),
     "testing.echo": PUBLIC,

@@ -6,9 +6,20 @@ with the batch's envelopes and the state after it. The listener never blocks:
 for an organization with subscribers it builds one shared ``Batch``
 (``web.ws.topics``: O(batch) copies of the touched alerts, the counts and
 on-call changes) and appends a reference to it to each interested
-subscription's queue; then it sets the connection's wake-up event. Everything
-per subscriber — filtering, encoding, sending — happens in the connection's
-own sender task (``web.ws.connection``).
+subscription's queue. Everything per subscriber — filtering, encoding,
+sending — happens in the connection's own sender task (``web.ws.connection``).
+
+Ticks: the listener only marks a connection dirty; the hub's ticker task
+(``run``) wakes the dirty connections' senders every ``ws_tick`` seconds, so
+the HTTP answers of the writes go out before the fan-out starts, and a
+connection's pending events leave as one frame per subscription. A connection
+is woken at most once per ``interval()``: ``ws_tick``, or longer when there
+are more subscribed connections than ``ws_frame_rate`` frames per second
+allow (1,000 connections at 10,000 frames/s: every 100 ms). Sending a frame
+costs far more than the bytes in it, so under load events are coalesced
+rather than queued behind each other. Senders are woken in waves of 32 so
+that HTTP requests keep their turn (``_release``); a sender still writing (a
+slow or stuck peer) is skipped, and a wave waits for it at most 50 ms.
 
 Bounded and never blocking: a connection whose queued events exceed
 ``ws_queue_size`` gets a ``resync`` frame for each subscription and its queue
@@ -29,8 +40,8 @@ concern at once, without waiting for the periodic re-check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final, final
+from collections.abc import Sequence
+from typing import Any, Final, final
 
 import msgspec
 import structlog
@@ -43,42 +54,36 @@ from engine import (
     MemberRoleChanged,
     OrganizationDeleted,
     OrgState,
-    Permission,
     SessionFamilyRevoked,
     decode_event,
-    permissions_of_role,
 )
 from eventstore import Envelope
 from web.auth.principal import Principal
 from web.config import Config
-from web.ws.protocol import Error, Resync, encode, event_frame
+from web.ws.client import UNAUTHORIZED, Client, Subscription
+from web.ws.protocol import Error
 from web.ws.topics import (
     ALERT_TYPES,
     ONCALL_TYPES,
-    AlertsView,
-    AlertView,
     Batch,
     Change,
     CountsModel,
     CountsView,
     OnCallView,
     Snap,
-    View,
     freeze,
     schedule_on_call,
 )
 
-__all__ = ["Client", "Hub", "HubStatistics", "Subscription"]
+__all__ = ["Hub", "HubStatistics"]
 
 log = structlog.get_logger("pulsar.ws")
 
-# WebSocket close codes (4000-4999 are the application's).
-UNAUTHORIZED: Final = 4401  # bad, expired or revoked credential
-FORBIDDEN: Final = 4403  # authenticated, but may not read / another principal
+_WAVE: Final = 32  # senders woken together by the ticker
+_WAVE_TIMEOUT: Final = 0.05  # a wave slower than this no longer holds up the next
 _ACCESS_TYPES: Final = frozenset(
     {"ApiKeyRevoked", "MemberRemoved", "MemberRoleChanged", "OrganizationDeleted"}
 )
-_MAX_DELTAS_PER_FRAME: Final = 1000
 
 
 @final
@@ -88,102 +93,6 @@ class HubStatistics(msgspec.Struct, frozen=True, kw_only=True):
     organizations: int
     batches: int
     resyncs: int
-
-
-@final
-class Subscription:
-    """One ``subscribe``: its topic's view, queued batches, and where its deltas start."""
-
-    __slots__ = ("after", "dropped", "id", "pending", "ready", "topic", "view", "weight")
-
-    def __init__(self, sub_id: str, topic: str, view: View, after: int) -> None:
-        self.id = sub_id
-        self.topic = topic
-        self.view = view
-        self.after = after  # deltas for versions after this one
-        self.pending: list[Batch] = []
-        self.weight = 0  # deltas ``pending`` may hold
-        self.ready = False  # its snapshot or replay is queued: deltas may follow
-        self.dropped = False
-
-
-@final
-class Client:
-    """A connection as the hub sees it: its principal, subscriptions and outgoing frames.
-
-    All methods are synchronous (no checkpoints); the connection's tasks and the
-    listener share it within one trio thread.
-    """
-
-    def __init__(
-        self,
-        hub: Hub,
-        principal: Principal,
-        *,
-        on_close: Callable[[int, Error], None],
-    ) -> None:
-        self.hub = hub
-        self.principal = principal
-        self.subs: dict[str, Subscription] = {}
-        self.outbox: list[bytes] = []  # control frames (snapshots, answers), in order
-        self.wake = trio.Event()
-        self.weight = 0  # events queued over all subscriptions
-        self._on_close = on_close
-
-    def push(self, frame: bytes) -> None:
-        """Queue a control frame (sent before any delta rendered after it)."""
-        self.outbox.append(frame)
-        self.wake.set()
-
-    def offer(self, batch: Batch) -> None:
-        """Queue ``batch`` for the subscriptions it concerns; resync all on overflow."""
-        woken = False
-        for sub in self.subs.values():
-            weight = sub.view.weight(batch)
-            if weight:
-                sub.pending.append(batch)
-                sub.weight += weight
-                self.weight += weight
-                woken = True
-        if self.weight > self.hub.queue_size:
-            self.resync_all("overflow")
-        elif woken:
-            self.wake.set()
-
-    def resync_all(self, reason: str) -> None:
-        """Drop every subscription and its queue, telling the client to subscribe again."""
-        for sub in list(self.subs.values()):
-            self.hub.drop(self, sub)
-            self.push(encode(Resync(id=sub.id, reason=reason)))
-        self.hub.resyncs += 1
-        log.info("ws_resync", org_id=self.principal.org_id, reason=reason)
-
-    def take_frames(self) -> list[bytes]:
-        """Everything to send now: queued control frames, then one delta frame per
-        subscription with its queued deltas coalesced. Resets the wake-up event."""
-        self.wake = trio.Event()
-        frames, self.outbox = self.outbox, []
-        for sub in self.subs.values():
-            if not (sub.ready and sub.pending):
-                continue
-            deltas = sub.view.deltas(sub.pending, sub.after)
-            sub.after = max(sub.after, sub.pending[-1].last)
-            self.weight -= sub.weight
-            sub.pending, sub.weight = [], 0
-            for start in range(0, len(deltas), _MAX_DELTAS_PER_FRAME):
-                frames.append(event_frame(sub.id, deltas[start : start + _MAX_DELTAS_PER_FRAME]))
-        return frames
-
-    def revoke(self, code: int, error: Error) -> None:
-        """Close the connection with ``error`` (the hub saw its credential revoked)."""
-        self._on_close(code, error)
-
-    def role_changed(self, role: str) -> None:
-        """The user's role changed: new permissions; no read permission closes."""
-        permissions = permissions_of_role(role)
-        self.principal = msgspec.structs.replace(self.principal, role=role, permissions=permissions)
-        if Permission.READ not in permissions:
-            self.revoke(FORBIDDEN, Error(code="forbidden", message="your role may not read"))
 
 
 @final
@@ -211,10 +120,67 @@ class Hub:
 
     def __init__(self, config: Config) -> None:
         self.queue_size = config.ws_queue_size
+        self.tick = config.ws_tick
+        self.frame_rate = config.ws_frame_rate
         self._orgs: dict[str, _Channel] = {}
         self._sessions: dict[str, set[Client]] = {}  # session family -> user connections
+        self._dirty: set[Client] = set()  # connections with undelivered events
+        self._has_dirty = trio.Event()
+        self._subscribed = 0  # connections with at least one subscription
         self.batches = 0
         self.resyncs = 0
+
+    # -- the ticker ---------------------------------------------------------------
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Wake dirty connections' senders every ``tick`` (runs for the server's life)."""
+        task_status.started()
+        while True:
+            if not self._dirty:
+                await self._has_dirty.wait()
+                self._has_dirty = trio.Event()
+            await trio.sleep(self.tick)
+            await self._release(self.due(trio.current_time()))
+
+    async def _release(self, due: list[Client]) -> None:
+        """Wake ``due`` senders in waves, each wave done (or late) before the next.
+
+        trio runs every runnable task one step per scheduling round, and an HTTP
+        request needs a dozen steps: with a thousand senders runnable at once,
+        each of its steps would wait for a thousand sends.
+        """
+        for start in range(0, len(due), _WAVE):
+            wave = due[start : start + _WAVE]
+            for client in wave:
+                client.done = trio.Event()
+                client.wake.set()
+            with trio.move_on_after(_WAVE_TIMEOUT):
+                for client in wave:
+                    if not client.done.is_set():  # (wait() checkpoints even when set)
+                        await client.done.wait()
+
+    def interval(self) -> float:
+        """The least time between two flushes of one connection (see the module docstring)."""
+        return max(self.tick, self._subscribed / self.frame_rate if self.frame_rate else 0.0)
+
+    def due(self, now: float) -> list[Client]:
+        """Take the dirty connections to flush now: last flushed at least ``interval()``
+        ago, and not still writing their previous frames (a stuck peer waits alone)."""
+        # Half a tick of slack: a connection flushed just after the last tick is due
+        # at this one, not one tick later.
+        since = now - self.interval() + self.tick / 2
+        due, waiting = [], set()
+        for client in self._dirty:
+            if client.flushed_at <= since and not client.sending:
+                due.append(client)
+            else:
+                waiting.add(client)
+        self._dirty = waiting
+        return due
+
+    def mark_dirty(self, client: Client) -> None:
+        """``client`` has undelivered events: wake its sender at a coming tick."""
+        self._dirty.add(client)
+        self._has_dirty.set()
 
     # -- connections -------------------------------------------------------------
     def attach(self, client: Client) -> None:
@@ -227,6 +193,8 @@ class Hub:
         """Forget a connection and its subscriptions (idempotent)."""
         for sub in list(client.subs.values()):
             self.drop(client, sub)
+        self._dirty.discard(client)
+        client.done.set()
         channel = self._orgs.get(client.principal.org_id)
         if channel is not None:
             channel.clients.discard(client)
@@ -244,7 +212,10 @@ class Hub:
         Batches after that version reach it; the caller queues its snapshot (or
         replay) and then marks it ``ready``.
         """
-        channel = self._orgs[client.principal.org_id]
+        channel = self._orgs.get(client.principal.org_id)
+        if channel is None or client not in channel.clients:
+            sub.dropped = True  # the connection was closed meanwhile
+            return
         if channel.last_version is not None and channel.last_version < state.version:
             # Events were committed but never published (the actor crashed after
             # its append): subscriptions already live missed them.
@@ -252,6 +223,8 @@ class Hub:
                 if other.subs:
                     other.resync_all("gap")
         channel.last_version = state.version
+        if not client.subs:
+            self._subscribed += 1
         client.subs[sub.id] = sub
         if isinstance(sub.view, CountsView):
             if channel.counts is None:
@@ -262,11 +235,29 @@ class Hub:
         else:
             channel.alert_subs += 1
 
+    def counts_cells(self, org_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        """The organization's current counts (empty without a ``counts`` subscription)."""
+        channel = self._orgs.get(org_id)
+        return {} if channel is None or channel.counts is None else channel.counts.cells()
+
+    def update_principal(self, client: Client, principal: Principal) -> None:
+        """The connection re-authenticated (same organization and principal)."""
+        old = client.principal.session_id
+        if old and old in self._sessions and old != principal.session_id:
+            self._sessions[old].discard(client)
+            if not self._sessions[old]:
+                del self._sessions[old]
+        client.principal = principal
+        if principal.session_id:
+            self._sessions.setdefault(principal.session_id, set()).add(client)
+
     def drop(self, client: Client, sub: Subscription) -> None:
         """Remove ``sub`` (unsubscribe, resync, disconnect); its queue is dropped."""
         if client.subs.get(sub.id) is not sub:
             return
         del client.subs[sub.id]
+        if not client.subs:
+            self._subscribed -= 1
         sub.dropped = True
         client.weight -= sub.weight
         sub.pending, sub.weight = [], 0
@@ -362,7 +353,8 @@ class Hub:
                 who = client.principal
                 match event:
                     case ApiKeyRevoked() if who.kind == "api_key" and who.id == event.key_id:
-                        client.revoke(UNAUTHORIZED, _error("key_revoked", "the API key was revoked"))
+                        message = "the API key was revoked"
+                        client.revoke(UNAUTHORIZED, _error("key_revoked", message))
                     case MemberRemoved() if who.kind == "user" and who.id == event.account_id:
                         message = "you were removed from the organization"
                         client.revoke(UNAUTHORIZED, _error("member_removed", message))

@@ -273,3 +273,26 @@ async def test_a_timer_that_changes_nothing_is_retried_each_second_not_spun(
         await sup.actor(ORG)
         await trio.sleep(60 + 10.5)
     assert 9 <= len(calls) <= 13
+
+
+async def test_listeners_get_each_committed_batch_with_the_state_after_it() -> None:
+    """After every append: the org, the batch's envelopes (versions in order) and the
+    committed state — before any other command runs; failed appends publish nothing."""
+    store = CountingStore()
+    seen: list[tuple[str, list[int], int, int]] = []
+
+    def listener(org_id, envelopes, state):  # type: ignore[no-untyped-def]
+        seen.append(
+            (org_id, [e.version for e in envelopes], state.version, len(state.alerts.alerts))
+        )
+
+    async with open_org_supervisor(store, TrioClock(start=START)) as sup:
+        sup.listeners.append(listener)
+        async with trio.open_nursery() as nursery:
+            for n in range(3):
+                nursery.start_soon(sup.submit, ORG, create(n), CTX)
+        store.fail_next = True
+        with pytest.raises(Unavailable):
+            await sup.submit(ORG, create(9), CTX)
+        await sup.submit(ORG, create(4), CTX)
+    assert seen == [(ORG, [1, 2, 3], 3, 3), (ORG, [4], 4, 4)]

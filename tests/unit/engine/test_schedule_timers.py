@@ -13,9 +13,11 @@ import trio
 import trio.testing
 
 from engine import (
+    AddMember,
     CommandContext,
     CreateSchedule,
     OnCallChanged,
+    OrgSupervisor,
     Participant,
     Rotation,
     TrioClock,
@@ -43,6 +45,16 @@ def create() -> CreateSchedule:
     return CreateSchedule(schedule_id=SID, name="ops", timezone="UTC", rotations=(rotation,))
 
 
+async def setup(sup: OrgSupervisor) -> None:
+    """Members ana and bob, and the schedule ``create()`` makes (participants are members)."""
+    for user in ("ana", "bob"):
+        member = AddMember(
+            account_id=user, email=f"{user}@example.com", role="member", actor_role="owner"
+        )
+        await sup.submit(ORG, member, CTX)
+    await sup.submit(ORG, create(), CTX)
+
+
 async def changes(
     store: MemoryEventStore,
 ) -> list[tuple[datetime, tuple[str, ...], tuple[str, ...]]]:
@@ -57,7 +69,7 @@ async def test_hand_off_is_recorded_at_the_exact_instant(
     """No change a millisecond before the hand-off; at it, ana goes off and bob comes on."""
     store = MemoryEventStore()
     async with open_org_supervisor(store, TrioClock(start=START)) as sup:
-        await sup.submit(ORG, create(), CTX)
+        await setup(sup)
         await trio.sleep(DAY - 0.001)
         assert await sup.read(ORG, lambda s: s.schedules.schedules[SID].on_call) == ("ana",)
         await trio.sleep(0.002)
@@ -73,7 +85,7 @@ async def test_disabled_schedule_has_no_hand_offs(
     store = MemoryEventStore()
     clock = TrioClock(start=START)
     async with open_org_supervisor(store, clock) as sup:
-        await sup.submit(ORG, create(), CTX)
+        await setup(sup)
         await sup.submit(ORG, UpdateSchedule(schedule_id=SID, enabled=False), CTX)
         await trio.sleep(5 * DAY)
     assert await changes(store) == [(START, (), ("ana",)), (START, ("ana",), ())]
@@ -86,7 +98,7 @@ async def test_hand_offs_missed_while_down_are_recorded_at_their_instants_once(
     store = MemoryEventStore()
     clock = TrioClock(start=START)
     async with open_org_supervisor(store, clock) as sup:
-        await sup.submit(ORG, create(), CTX)
+        await setup(sup)
     await trio.sleep(2.5 * DAY)
     for _ in range(2):  # two restarts over the same log
         async with open_org_supervisor(store, clock) as sup:

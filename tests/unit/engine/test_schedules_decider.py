@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from engine import AddMember
 from engine import schedules as sc
 from engine.errors import Conflict, NotFound
 from engine.org import decide as org_decide
@@ -110,7 +111,17 @@ def test_create_without_rotations_has_nobody_on_call_and_normalises() -> None:
         (create(rotations=(rotation(users=()),)), "participants"),
         (create(rotations=(rotation(users=(" ",)),)), "participants"),
         (
-            create(rotations=(rotation(participants=(sc.Participant(type="team", id="t"),)),)),  # type: ignore[arg-type]
+            create(
+                rotations=(rotation(participants=(sc.Participant(type="escalation", id="e"),)),)
+            ),  # type: ignore[arg-type]
+            "participants",
+        ),
+        (
+            create(rotations=(rotation(participants=(sc.Participant(type="group", id="g"),)),)),  # type: ignore[arg-type]
+            "participants",
+        ),
+        (
+            create(rotations=(rotation(participants=(sc.Participant(type="team"),)),)),
             "participants",
         ),
     ],
@@ -446,6 +457,10 @@ def rotation_schedule() -> sc.Schedule:
 def test_org_routes_commands_events_and_timers() -> None:
     """The org decider routes schedule commands and turns due hand-offs into RecordOnCall."""
     state = initial_state()
+    for user in ("ana", "bob"):
+        email = f"{user}@example.com"
+        member = AddMember(account_id=user, email=email, role="member", actor_role="owner")
+        fold(state, org_decide(state, member, NOW))
     events = org_decide(state, create(rotations=(rotation(users=("ana", "bob"), start=NOW),)), NOW)
     fold(state, events)
     assert state.schedules.schedules[SID].on_call == ("ana",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from web.ui_types import OUTPUT, render
 
 
@@ -22,3 +24,9 @@ def test_optional_only_where_a_field_may_be_absent() -> None:
     assert "\tdescription?: string;\n" in text  # AlertOut omits its defaults
     assert "\tnext_cursor: string | null;\n" in text  # always present
     assert '\ttype: "AlertAcknowledged";\n' in text  # tagged union member
+
+
+def test_every_declaration_has_its_own_name() -> None:
+    """Two Structs of one name would merge into one TypeScript interface: rename one."""
+    names = re.findall(r"^export (?:interface|type) (\w+)", render(), flags=re.MULTILINE)
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

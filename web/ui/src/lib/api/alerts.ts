@@ -1,4 +1,5 @@
 /** /api/v1/alerts: list, get, actions, history. */
+import { session } from '$lib/session.svelte';
 import { api, type Query } from './client';
 import type {
 	AlertActionResult,
@@ -62,20 +63,24 @@ export const createAlert = (body: CreateAlertRequest) =>
 
 export type Action = 'acknowledge' | 'unacknowledge' | 'close';
 
+/** Actions name the person acting (`user`, Opsgenie's "display name of the request owner"). */
+const by = () => ({ user: session.user?.name || session.user?.email || '', source: 'web' });
+const path = (id: string) => `/alerts/${encodeURIComponent(id)}`;
+
 export const act = (id: string, action: Action, note = '') =>
-	api.post<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/${action}`, note ? { note } : {});
+	api.post<AlertActionResult>(`${path(id)}/${action}`, { ...by(), ...(note ? { note } : {}) });
 
 export const addNote = (id: string, note: string) =>
-	api.post<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/notes`, { note });
+	api.post<AlertActionResult>(`${path(id)}/notes`, { ...by(), note });
 
 export const addTags = (id: string, tags: string[]) =>
-	api.post<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/tags`, { tags });
+	api.post<AlertActionResult>(`${path(id)}/tags`, { ...by(), tags });
 
 export const removeTags = (id: string, tags: string[]) =>
-	api.delete<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/tags`, { query: { tags } });
+	api.delete<AlertActionResult>(`${path(id)}/tags`, { query: { tags, ...by() } });
 
 export const snooze = (id: string, endTime: string) =>
-	api.post<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/snooze`, { endTime });
+	api.post<AlertActionResult>(`${path(id)}/snooze`, { ...by(), endTime });
 
 export const setPriority = (id: string, priority: string) =>
-	api.put<AlertActionResult>(`/alerts/${encodeURIComponent(id)}/priority`, { priority });
+	api.put<AlertActionResult>(`${path(id)}/priority`, { ...by(), priority });

@@ -1,6 +1,16 @@
 /** /api/v1/auth: sign-in, the refresh-token flow (HttpOnly cookie), the profile. */
 import { api } from './client';
-import type { LoginIn, Me, ProfileIn, ProfileUpdated, RegisterIn, SignIn } from './types.gen';
+import type {
+	AcceptIn,
+	InvitationView,
+	LoginIn,
+	Me,
+	PasswordIn,
+	ProfileIn,
+	ProfileUpdated,
+	RegisterIn,
+	SignIn
+} from './types.gen';
 
 export const register = (body: RegisterIn) =>
 	api.post<SignIn>('/auth/register', body, { anonymous: true });
@@ -15,3 +25,16 @@ export const logout = () => api.post<void>('/auth/logout', {}, { anonymous: true
 export const me = () => api.get<Me>('/auth/me');
 
 export const updateProfile = (body: ProfileIn) => api.patch<ProfileUpdated>('/auth/me', body);
+
+/** Ends every other sign-in; answers new tokens (and a new refresh cookie). */
+export const changePassword = (body: PasswordIn) => api.post<SignIn>('/auth/password', body);
+
+/** New tokens for another organization of the account (the refresh cookie follows). */
+export const switchOrganization = (organizationId: string) =>
+	api.post<SignIn>('/auth/switch-organization', { organization_id: organizationId });
+
+export const showInvitation = (token: string) =>
+	api.get<InvitationView>(`/auth/invitations/${encodeURIComponent(token)}`, { anonymous: true });
+
+export const acceptInvitation = (body: AcceptIn) =>
+	api.post<SignIn>('/auth/invitations/accept', body, { anonymous: true });

@@ -346,13 +346,13 @@ export type AlertEvent =
 	| AlertResponderAdded
 	| AlertDeleted;
 
-/** Who caused an event: ``kind`` user, key, integration or system, and its id. */
+/** Who caused an event: ``kind`` is ``user``, ``api_key``, ``integration`` or ``system``. */
 export interface HistoryActor {
 	kind: string;
 	id: string;
 }
 
-/** One event of an alert's history, from the log. */
+/** One event of an alert's history, from the log (``GET /alerts/{id}/history``). */
 export interface HistoryEntry {
 	version: number;
 	type: string;
@@ -408,6 +408,441 @@ export interface IntegrationOne {
 	request_id: string;
 	message?: string | null;
 }
+
+/** A rotation participant or override holder: a ``user`` (``id``, ``username`` its email), a ``team`` (``id``, ``name``) or ``none`` (nobody). */
+export interface ParticipantOut {
+	type: string;
+	id?: string | null;
+	username?: string | null;
+	name?: string | null;
+}
+
+/** A rotation, in Opsgenie's shape (``customUnit`` only for ``custom``). */
+export interface RotationOut {
+	id: string;
+	name: string;
+	type: string;
+	length: number;
+	startDate: string;
+	participants: ParticipantOut[];
+	customUnit?: string | null;
+	endDate?: string | null;
+	timeRestriction?: Record<string, unknown> | null;
+}
+
+export interface TeamRef {
+	id: string;
+	name: string;
+}
+
+export interface OverrideRotation {
+	id: string;
+	name: string;
+}
+
+/** An override: ``user`` is on call in [startDate, endDate) instead of the rotations'. */
+export interface OverrideOut {
+	alias: string;
+	user: ParticipantOut;
+	startDate: string;
+	endDate: string;
+	rotations: OverrideRotation[];
+}
+
+/** A schedule with its rotations (overrides are listed separately). */
+export interface ScheduleOut {
+	id: string;
+	name: string;
+	description: string;
+	timezone: string;
+	enabled: boolean;
+	rotations?: RotationOut[] | null;
+	ownerTeam?: TeamRef | null;
+	overrides?: OverrideOut[] | null;
+}
+
+/** ``GET /api/v1/schedules``: by name, one page (``next_cursor`` null on the last). */
+export interface ScheduleList {
+	data: ScheduleOut[];
+	next_cursor: string | null;
+	request_id: string;
+}
+
+export interface ScheduleOne {
+	data: ScheduleOut;
+	request_id: string;
+}
+
+export interface ScheduleRef {
+	id: string;
+	name: string;
+	enabled: boolean;
+}
+
+/** Someone on call: a user (named by email) or a team. */
+export interface RecipientOut {
+	id: string;
+	name: string;
+	type: string;
+}
+
+/** Who is on call at ``date`` and from which rotations (``rotation:…``) or overrides. */
+export interface OnCallNow {
+	_parent: ScheduleRef;
+	date: string;
+	users: string[];
+	participants: RecipientOut[];
+	sources: string[];
+}
+
+/** ``GET /api/v1/schedules/{id}/on-calls``. */
+export interface OnCalls {
+	data: OnCallNow;
+	request_id: string;
+}
+
+/** A period of the final timeline: one on-call set in [startDate, endDate). */
+export interface PeriodOut {
+	startDate: string;
+	endDate: string;
+	users: string[];
+	participants: RecipientOut[];
+	sources: string[];
+}
+
+export interface TimelineOut {
+	_parent: ScheduleRef;
+	startDate: string;
+	endDate: string;
+	periods: PeriodOut[];
+}
+
+/** ``GET /api/v1/schedules/{id}/timeline``: the final timeline (rotations and overrides). */
+export interface Timeline {
+	data: TimelineOut;
+	request_id: string;
+}
+
+export interface OverrideList {
+	data: OverrideOut[];
+	request_id: string;
+}
+
+/** An API key: never its secret (``key`` is in the create answer only). */
+export interface ApiKeyOut {
+	id: string;
+	name: string;
+	rights: string[];
+	prefix: string;
+	team_id: string | null;
+	team_name: string | null;
+	created_at: DateTime;
+	revoked_at: DateTime | null;
+	last_used_at: DateTime | null;
+	key?: string | null;
+}
+
+export interface ApiKeyList {
+	data: ApiKeyOut[];
+	request_id: string;
+}
+
+export interface ApiKeyOne {
+	data: ApiKeyOut;
+	request_id: string;
+	result?: string | null;
+	message?: string | null;
+}
+
+export interface TeamMemberOut {
+	user_id: string;
+	email: string;
+	name: string;
+	role: string;
+}
+
+export interface TeamOut {
+	id: string;
+	name: string;
+	description: string;
+	created_at: DateTime;
+	updated_at: DateTime;
+	members: TeamMemberOut[];
+}
+
+export interface TeamList {
+	data: TeamOut[];
+	request_id: string;
+}
+
+export interface TeamOne {
+	data: TeamOut;
+	request_id: string;
+}
+
+export interface TeamMemberOne {
+	data: TeamMemberOut;
+	request_id: string;
+}
+
+/** A member of the organization; ``status`` is ``invited`` until they set a password. */
+export interface MemberOut {
+	id: string;
+	email: string;
+	name: string;
+	role: string;
+	joined_at: DateTime;
+	timezone: string;
+	locale: string;
+	status: string;
+}
+
+export interface MemberList {
+	data: MemberOut[];
+	request_id: string;
+}
+
+/** An invitation just made: ``link`` (and ``token``) are shown this once. */
+export interface InvitationIssued {
+	id: string;
+	email: string;
+	role: string;
+	expires_at: DateTime;
+	link: string;
+	token: string;
+}
+
+/** A member; after ``POST /users`` also their set-up invitation (null on a retry). */
+export interface MemberOne {
+	data: MemberOut;
+	request_id: string;
+	invitation?: InvitationIssued | null;
+	message?: string | null;
+}
+
+export interface InvitationOne {
+	data: InvitationIssued | null;
+	request_id: string;
+	message?: string | null;
+}
+
+export interface PendingInvitation {
+	id: string;
+	email: string;
+	role: string;
+	created_at: DateTime;
+	expires_at: DateTime;
+	user_id: string | null;
+}
+
+export interface InvitationList {
+	data: PendingInvitation[];
+	request_id: string;
+}
+
+export interface InvitedOrganization {
+	id: string;
+	name: string;
+}
+
+/** ``GET /api/v1/auth/invitations/{token}``: what accepting it joins. */
+export interface InvitationView {
+	organization: InvitedOrganization;
+	email: string;
+	role: string;
+	expires_at: DateTime;
+	account_exists: boolean;
+	request_id: string;
+}
+
+export interface PrincipalOut {
+	kind: string;
+	id: string;
+	name: string;
+}
+
+/** Authenticated (first ``auth``) or re-authenticated (a later ``auth``). */
+export interface Ready {
+	type: "ready";
+	org_id: string;
+	principal: PrincipalOut;
+	permissions: string[];
+	ping_interval: number;
+	idle_timeout: number;
+}
+
+/** The first page of the filtered list; older pages through REST with ``next_cursor``. */
+export interface AlertsData {
+	topic: "alerts";
+	alerts: AlertOut[];
+	next_cursor: string | null;
+}
+
+/** One alert in full, and its history up to the snapshot's version. */
+export interface AlertData {
+	topic: "alert";
+	alert: AlertOut;
+	history: HistoryEntry[];
+}
+
+/** Open alerts, and those of them not acknowledged. */
+export interface Tally {
+	open: number;
+	unacked: number;
+}
+
+/** The dashboard's counts of open alerts: in all, by priority (P1-P5 always present) and by team id (teams with at least one open alert). */
+export interface CountsOut {
+	open: number;
+	unacked: number;
+	priority: Record<string, Tally>;
+	team: Record<string, Tally>;
+}
+
+export interface CountsData {
+	topic: "counts";
+	counts: CountsOut;
+}
+
+/** Who is on call now in one schedule (``users``) and through which rotations or overrides (``sources``). */
+export interface ScheduleOnCall {
+	schedule_id: string;
+	name: string;
+	enabled: boolean;
+	owner_team: string | null;
+	users: string[];
+	sources: string[];
+}
+
+/** Every schedule's current on-call set, by schedule name. */
+export interface OnCallData {
+	topic: "oncall";
+	schedules: ScheduleOnCall[];
+}
+
+export type SnapshotData =
+	| AlertsData
+	| AlertData
+	| CountsData
+	| OnCallData;
+
+/** The subscription's state at the organization's ``version``. */
+export interface Snapshot {
+	type: "snapshot";
+	id: string;
+	version: number;
+	data: SnapshotData;
+}
+
+/** An event about an alert, for the alert list: upsert ``alert`` by id, or — when ``alert`` is null — remove ``alert_id`` (``deleted``: it is gone, else it stopped matching the filter). ``alert`` is the alert as of the event's batch. */
+export interface AlertChange {
+	topic: "alerts";
+	version: number;
+	type: string;
+	alert_id: string;
+	alert: AlertOut | null;
+	deleted: boolean;
+}
+
+/** An event of the subscribed alert: the alert in full (null once deleted) and the history entry to append. */
+export interface AlertEntry {
+	topic: "alert";
+	version: number;
+	type: string;
+	alert_id: string;
+	alert: AlertOut | null;
+	deleted: boolean;
+	entry: HistoryEntry;
+}
+
+/** The new counts (sent only when they changed; replaces the old value). */
+export interface CountsChange {
+	topic: "counts";
+	version: number;
+	counts: CountsOut;
+}
+
+/** A schedule's new on-call entry (upsert by ``schedule_id``; null: deleted). */
+export interface OnCallChange {
+	topic: "oncall";
+	version: number;
+	type: string;
+	schedule_id: string;
+	oncall: ScheduleOnCall | null;
+}
+
+export type Delta =
+	| AlertChange
+	| AlertEntry
+	| CountsChange
+	| OnCallChange;
+
+/** One delta; ``version`` is the event's. */
+export interface EventFrame {
+	type: "event";
+	id: string;
+	version: number;
+	event: Delta;
+}
+
+/** Several deltas in version order; ``version`` is the last one's. */
+export interface EventsFrame {
+	type: "events";
+	id: string;
+	version: number;
+	events: Delta[];
+}
+
+/** A resume (``since``) is complete: ``replayed`` events were sent; the client is at ``version`` and live deltas follow. */
+export interface CaughtUp {
+	type: "caught_up";
+	id: string;
+	version: number;
+	replayed: number;
+}
+
+/** The subscription is dropped (``reason``: ``overflow`` — the client fell too far behind; ``gap`` — the server lost track): subscribe again, with ``since``. */
+export interface Resync {
+	type: "resync";
+	id: string;
+	reason: string;
+}
+
+export interface Unsubscribed {
+	type: "unsubscribed";
+	id: string;
+}
+
+/** What went wrong (``code`` as in the REST error envelope). With ``id``: that subscription was refused; an error before a close explains the close. */
+export interface ErrorFrame {
+	type: "error";
+	code: string;
+	message: string;
+	id: string | null;
+	field: string | null;
+}
+
+/** Keep-alive, either way; the other side answers ``pong``. */
+export interface Ping {
+	type: "ping";
+}
+
+/** The answer to ``ping``. */
+export interface Pong {
+	type: "pong";
+}
+
+export type ServerFrame =
+	| Ready
+	| Snapshot
+	| EventFrame
+	| EventsFrame
+	| CaughtUp
+	| Resync
+	| Unsubscribed
+	| ErrorFrame
+	| Ping
+	| Pong;
 
 export interface RegisterIn {
 	email: string;
@@ -516,4 +951,107 @@ export interface UpdateIntegrationRequest {
 	team?: string | null;
 	priorityLabel?: string | null;
 	mapping?: FieldMappingInput | null;
+}
+
+export interface AcceptIn {
+	token: string;
+	password?: string | null;
+	name?: string | null;
+}
+
+export interface ApiKeyIn {
+	name: string;
+	rights: string[];
+	team_id?: string | null;
+}
+
+export interface TeamIn {
+	name: string;
+	description?: string;
+}
+
+/** Fields left out (or ``null``) stay as they are. */
+export interface TeamPatch {
+	name?: string | null;
+	description?: string | null;
+}
+
+export interface MemberIn {
+	user_id: string;
+	role?: string;
+}
+
+export interface TeamRoleIn {
+	role: string;
+}
+
+export interface AddUserIn {
+	email: string;
+	name?: string;
+	role?: string;
+}
+
+export interface MemberRoleIn {
+	role: string;
+}
+
+export interface InviteIn {
+	email: string;
+	role?: string;
+}
+
+/** The first frame, and a refreshed credential later: an access token or an API key. */
+export interface Auth {
+	type: "auth";
+	token: string;
+}
+
+/** Subscribe to ``topic`` under the client-chosen ``id`` (unique per connection). */
+export interface Subscribe {
+	type: "subscribe";
+	id: string;
+	topic: "alert" | "alerts" | "counts" | "oncall";
+	filter?: Record<string, unknown>;
+	since?: number | null;
+}
+
+export interface Unsubscribe {
+	type: "unsubscribe";
+	id: string;
+}
+
+/** Keep-alive, either way; the other side answers ``pong``. */
+export interface PingInput {
+	type: "ping";
+}
+
+/** The answer to ``ping``. */
+export interface PongInput {
+	type: "pong";
+}
+
+export type ClientFrame =
+	| Auth
+	| Subscribe
+	| Unsubscribe
+	| PingInput
+	| PongInput;
+
+/** The ``alerts`` topic's filter: the query parameters of ``GET /api/v1/alerts``. */
+export interface AlertsFilter {
+	status?: "closed" | "open" | null;
+	acknowledged?: boolean | null;
+	priority?: string[] | string | null;
+	tag?: string[] | string | null;
+	query?: string | null;
+	team?: string | null;
+	sort?: string;
+	order?: string;
+	limit?: number;
+}
+
+/** The ``alert`` topic's filter: which alert (``identifierType`` as in REST). */
+export interface AlertFilter {
+	id: string;
+	identifierType?: "alias" | "id" | "tiny";
 }

@@ -2,11 +2,14 @@
  * One WebSocket to `/api/v1/ws` shared by every live view, with reconnect and resume.
  *
  * Lifecycle: open → send `auth` → `ready` (status "live") → (re)send every
- * subscription. Each subscription remembers the version of the last snapshot or
- * event it applied; after a drop (status "reconnecting") it is re-sent with
- * `since` = that version, so the server replays exactly the missed events and
- * nothing is lost or applied twice (events at or below the version are ignored).
- * `resync` clears the version and subscribes afresh (a new snapshot follows).
+ * subscription. Each subscription remembers the version of the last snapshot,
+ * event or `caught_up` it saw; after a drop (status "reconnecting") it is re-sent
+ * with `since` = that version, so the server replays exactly the missed events
+ * (or sends a fresh snapshot when too far behind) and nothing is lost or applied
+ * twice (events at or below the version are ignored). `resync` re-subscribes the
+ * same way. A refreshed access token is sent as a new `auth` on the open socket
+ * (the server re-checks the token it has and closes once it expires). Server
+ * `ping`s are answered; a socket silent for 2.5 ping intervals is presumed dead.
  *
  * Reconnects back off (0.25 s doubling to 10 s, with jitter); `reconnectNow`
  * skips the wait (the browser came back online or the tab became visible). An
@@ -16,7 +19,8 @@
  * Framework-free on purpose: the socket and the timers are injectable, so
  * vitest drives it with a fake socket and fake time.
  */
-import { encodeFrame, parseFrame, type ClientFrame, type EventFrame, type Topic } from './protocol';
+import type { Delta, SnapshotData } from '$lib/api/types.gen';
+import { encodeFrame, parseFrame, type ClientFrame, type Topic } from './protocol';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -33,9 +37,9 @@ export interface SocketLike {
 
 export interface SubscriptionHandlers {
 	/** The topic's whole state at `version` (replaces what the view had). */
-	snapshot(version: number, data: unknown): void;
-	/** One event after the last applied version, in order. */
-	event(version: number, event: Record<string, unknown>): void;
+	snapshot(version: number, data: SnapshotData): void;
+	/** One delta after the last applied version, in order. */
+	event(version: number, delta: Delta): void;
 	/** The server refused the subscription (e.g. an unknown topic or a bad filter). */
 	error?(code: string, message: string): void;
 }
@@ -49,7 +53,8 @@ export interface Subscription {
 
 export interface ConnectionOptions {
 	url: () => string;
-	/** An access token; `fresh` asks for a newly refreshed one. Null: signed out. */
+	/** An access token; `fresh` asks for a newly refreshed one. Null: signed out; a
+	 * rejection: none can be had right now (the socket is closed and retried). */
 	token: (fresh: boolean) => Promise<string | null>;
 	socket?: (url: string) => SocketLike;
 	onStatus?: (status: LiveStatus) => void;
@@ -62,6 +67,8 @@ export interface ConnectionOptions {
 		set: (fn: () => void, ms: number) => unknown;
 		clear: (handle: unknown) => void;
 	};
+	/** Milliseconds since some epoch (for the silence check). */
+	now?: () => number;
 }
 
 const OPEN = 1;
@@ -92,6 +99,8 @@ export class LiveConnection {
 	private freshToken = false;
 	private retryTimer: unknown = null;
 	private readyTimer: unknown = null;
+	private watchTimer: unknown = null;
+	private lastHeard = 0;
 	private nextId = 1;
 
 	constructor(options: ConnectionOptions) {
@@ -117,6 +126,11 @@ export class LiveConnection {
 		this.socket = null;
 		if (socket) socket.close(1000, 'stopped');
 		this.setStatus('stopped');
+	}
+
+	/** Hand the server a refreshed access token (it re-checks the one it has). */
+	reauthenticate(token: string): void {
+		if (this.ready) this.send({ type: 'auth', token });
 	}
 
 	/** Reconnect at once if waiting to (the network came back, the tab is visible). */
@@ -161,7 +175,8 @@ export class LiveConnection {
 		const clear = this.options.timers?.clear ?? ((h: unknown) => clearTimeout(h as number));
 		if (this.retryTimer !== null) clear(this.retryTimer);
 		if (this.readyTimer !== null) clear(this.readyTimer);
-		this.retryTimer = this.readyTimer = null;
+		if (this.watchTimer !== null) clear(this.watchTimer);
+		this.retryTimer = this.readyTimer = this.watchTimer = null;
 	}
 
 	private setTimer(fn: () => void, ms: number): unknown {
@@ -186,7 +201,9 @@ export class LiveConnection {
 			void this.authenticate(socket, current);
 		};
 		socket.onmessage = (message) => {
-			if (current() && typeof message.data === 'string') this.receive(message.data);
+			if (!current() || typeof message.data !== 'string') return;
+			this.lastHeard = this.now();
+			this.receive(message.data);
 		};
 		socket.onerror = () => {};
 		socket.onclose = () => {
@@ -205,11 +222,13 @@ export class LiveConnection {
 	private async authenticate(socket: SocketLike, current: () => boolean): Promise<void> {
 		const fresh = this.freshToken;
 		this.freshToken = false;
-		let token: string | null = null;
+		let token: string | null;
 		try {
 			token = await this.options.token(fresh);
 		} catch {
-			token = null;
+			// No answer (the server is restarting): not a sign-out, try again later.
+			if (current()) socket.close(4001, 'no token yet');
+			return;
 		}
 		if (!current()) return;
 		if (token === null) {
@@ -220,13 +239,32 @@ export class LiveConnection {
 		if (socket.readyState === OPEN) socket.send(encodeFrame({ type: 'auth', token }));
 	}
 
+	private now(): number {
+		return (this.options.now ?? Date.now)();
+	}
+
+	/** Close a socket that has been silent too long (the server pings regularly). */
+	private watch(intervalMs: number): void {
+		const check = () => {
+			this.watchTimer = null;
+			if (!this.socket || !this.ready) return;
+			if (this.now() - this.lastHeard > intervalMs * 2.5) {
+				this.socket.close(4002, 'silent');
+				this.dropped();
+				return;
+			}
+			this.watchTimer = this.setTimer(check, intervalMs);
+		};
+		this.watchTimer = this.setTimer(check, intervalMs);
+	}
+
 	private dropped(): void {
+		this.generation++; // ignore anything the old socket still reports
 		this.socket = null;
 		this.ready = false;
-		if (this.readyTimer !== null) {
-			(this.options.timers?.clear ?? ((h: unknown) => clearTimeout(h as number)))(this.readyTimer);
-			this.readyTimer = null;
-		}
+		const clear = this.options.timers?.clear ?? ((h: unknown) => clearTimeout(h as number));
+		for (const timer of [this.readyTimer, this.watchTimer]) if (timer !== null) clear(timer);
+		this.readyTimer = this.watchTimer = null;
 		if (this.status === 'stopped') return;
 		this.setStatus('reconnecting');
 		this.scheduleRetry();
@@ -247,29 +285,42 @@ export class LiveConnection {
 	}
 
 	private sendSubscribe(sub: Sub): void {
-		const frame: ClientFrame = { type: 'subscribe', id: sub.id, topic: sub.topic, filter: sub.filter };
-		if (sub.version !== null) frame.since = sub.version;
-		this.send(frame);
+		const since = sub.version === null ? {} : { since: sub.version };
+		this.send({ type: 'subscribe', id: sub.id, topic: sub.topic, filter: sub.filter, ...since });
 	}
 
 	private receive(text: string): void {
 		const frame = parseFrame(text);
 		if (frame === null) return;
 		switch (frame.type) {
-			case 'ready':
+			case 'ready': {
+				if (this.ready) return; // a later auth (token refresh) was accepted
 				this.ready = true;
 				this.attempt = 0;
 				this.authRefusals = 0;
 				this.setStatus('live');
 				for (const sub of this.subs.values()) this.sendSubscribe(sub);
+				const interval = frame.ping_interval > 0 ? frame.ping_interval * 1000 : 0;
+				if (interval) this.watch(interval);
+				return;
+			}
+			case 'ping':
+				this.send({ type: 'pong' });
 				return;
 			case 'error': {
-				const sub = frame.id === null ? undefined : this.subs.get(frame.id);
+				const sub = typeof frame.id === 'string' ? this.subs.get(frame.id) : undefined;
 				if (sub) {
 					sub.handlers.error?.(frame.code, frame.message);
-				} else if (!this.ready || AUTH_ERRORS.has(frame.code)) {
+				} else if (!this.ready) {
 					this.authRefused();
+				} else if (AUTH_ERRORS.has(frame.code)) {
+					this.freshToken = true; // the server closes next; come back with a new token
 				}
+				return;
+			}
+			case 'caught_up': {
+				const sub = this.subs.get(frame.id);
+				if (sub && (sub.version === null || frame.version > sub.version)) sub.version = frame.version;
 				return;
 			}
 			case 'snapshot': {
@@ -280,27 +331,28 @@ export class LiveConnection {
 				return;
 			}
 			case 'event':
-				this.applyEvent(frame);
+				this.applyDelta(frame.id, frame.event);
 				return;
 			case 'events':
-				for (const event of frame.events) this.applyEvent(event);
+				for (const delta of frame.events) this.applyDelta(frame.id, delta);
 				return;
 			case 'resync': {
+				// Dropped by the server (we fell behind): subscribe again from where we are.
 				const sub = this.subs.get(frame.id);
-				if (!sub) return;
-				sub.version = null;
-				this.sendSubscribe(sub);
+				if (sub) this.sendSubscribe(sub);
 				return;
 			}
+			default:
+				return; // pong, unsubscribed
 		}
 	}
 
-	private applyEvent(frame: EventFrame): void {
-		const sub = this.subs.get(frame.id);
+	private applyDelta(id: string, delta: Delta): void {
+		const sub = this.subs.get(id);
 		if (!sub) return;
-		if (sub.version !== null && frame.version <= sub.version) return; // already applied
-		sub.version = frame.version;
-		sub.handlers.event(frame.version, frame.event);
+		if (sub.version !== null && delta.version <= sub.version) return; // already applied
+		sub.version = delta.version;
+		sub.handlers.event(delta.version, delta);
 	}
 
 	private authRefused(): void {

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertOut } from '$lib/api/types.gen';
+import type { AlertOut, Delta, HistoryEntry, ScheduleOnCall } from '$lib/api/types.gen';
 import {
-	alertChange,
 	alertMap,
-	applyAlertEvent,
-	applyCountsEvent,
-	applyOnCallEvent,
+	appendHistory,
+	applyAlertDelta,
+	applyCountsDelta,
+	applyOnCallDelta,
+	countOpen,
 	matchesFilter,
 	snapshotAlerts,
 	snapshotCounts,
 	snapshotOnCall,
-	sortAlerts
+	sortAlerts,
+	upsertAlert
 } from './reducer';
 
 function alert(id: string, over: Partial<AlertOut> = {}): AlertOut {
@@ -36,63 +38,48 @@ function alert(id: string, over: Partial<AlertOut> = {}): AlertOut {
 	};
 }
 
+function change(version: number, a: AlertOut | null, id = a?.id ?? 'x', deleted = false): Delta {
+	return { topic: 'alerts', version, type: 'AlertChanged', alert_id: id, alert: a, deleted };
+}
+
 describe('snapshotAlerts', () => {
-	it('reads a list, or a list under data/alerts/items, keeping only alerts', () => {
+	it('reads the alerts topic page and the alert topic alert', () => {
 		const a = alert('a1');
-		expect(snapshotAlerts([a, { nope: 1 }])).toEqual([a]);
-		expect(snapshotAlerts({ data: [a] })).toEqual([a]);
-		expect(snapshotAlerts({ alerts: [a] })).toEqual([a]);
-		expect(snapshotAlerts({ items: [a], next_cursor: null })).toEqual([a]);
-		expect(snapshotAlerts(a)).toEqual([a]); // the "alert" topic: one alert
-		expect(snapshotAlerts(null)).toEqual([]);
+		expect(snapshotAlerts({ topic: 'alerts', alerts: [a], next_cursor: null })).toEqual([a]);
+		expect(snapshotAlerts({ topic: 'alert', alert: a, history: [] })).toEqual([a]);
+		expect(snapshotAlerts({ topic: 'oncall', schedules: [] })).toEqual([]);
 	});
 });
 
-describe('alertChange', () => {
-	it('upserts the projection an event carries', () => {
-		const a = alert('a1');
-		expect(alertChange({ type: 'AlertAcknowledged', alert: a })).toEqual({ kind: 'upsert', alert: a });
-		expect(alertChange({ data: a })).toEqual({ kind: 'upsert', alert: a });
-	});
-
-	it('reads deletion markers in their spellings', () => {
-		expect(alertChange({ type: 'AlertDeleted', alert_id: 'a1' })).toEqual({ kind: 'delete', id: 'a1' });
-		expect(alertChange({ deleted: true, id: 'a2' })).toEqual({ kind: 'delete', id: 'a2' });
-		expect(alertChange({ removed: true, alert: alert('a3') })).toEqual({ kind: 'delete', id: 'a3' });
-		expect(alertChange({ alert_id: 'a4', alert: null })).toEqual({ kind: 'delete', id: 'a4' });
-	});
-
-	it('ignores events it cannot read', () => {
-		expect(alertChange({ type: 'Something' })).toEqual({ kind: 'none' });
-	});
-});
-
-describe('applyAlertEvent', () => {
+describe('applyAlertDelta', () => {
 	const open = { status: 'open' as const };
 
 	it('inserts and replaces in place without mutating the input', () => {
 		const before = alertMap([alert('a1')]);
-		const added = applyAlertEvent(before, { alert: alert('a2') }, open);
+		const added = applyAlertDelta(before, change(2, alert('a2')), open);
 		expect([...added.keys()]).toEqual(['a1', 'a2']);
 		expect(before.size).toBe(1);
-		const acked = applyAlertEvent(added, { alert: alert('a1', { acknowledged: true }) }, open);
+		const acked = applyAlertDelta(added, change(3, alert('a1', { acknowledged: true })), open);
 		expect(acked.get('a1')?.acknowledged).toBe(true);
 		expect(added.get('a1')?.acknowledged).toBe(false);
 	});
 
-	it('drops an alert that no longer matches the filter, or was deleted', () => {
+	it('removes an alert that was deleted or stopped matching', () => {
 		const before = alertMap([alert('a1'), alert('a2')]);
-		const closed = applyAlertEvent(before, { alert: alert('a1', { status: 'closed' }) }, open);
+		const gone = applyAlertDelta(before, change(2, null, 'a1', true), open);
+		expect([...gone.keys()]).toEqual(['a2']);
+		const left = applyAlertDelta(gone, change(3, null, 'a2'), open);
+		expect(left.size).toBe(0);
+		// The client checks the filter too (a local action's answer, say).
+		const closed = upsertAlert(before, 'a1', alert('a1', { status: 'closed' }), open);
 		expect([...closed.keys()]).toEqual(['a2']);
-		const deleted = applyAlertEvent(closed, { type: 'AlertDeleted', alert_id: 'a2' }, open);
-		expect(deleted.size).toBe(0);
 	});
 
 	it('returns the same map when nothing changes', () => {
 		const before = alertMap([alert('a1')]);
-		expect(applyAlertEvent(before, { type: 'x' }, open)).toBe(before);
-		expect(applyAlertEvent(before, { deleted: true, id: 'zz' }, open)).toBe(before);
-		expect(applyAlertEvent(before, { alert: alert('a9', { status: 'closed' }) }, open)).toBe(before);
+		expect(applyAlertDelta(before, change(2, null, 'zz'), open)).toBe(before);
+		expect(applyAlertDelta(before, change(2, alert('a9', { status: 'closed' })), open)).toBe(before);
+		expect(applyAlertDelta(before, { topic: 'counts', version: 3, counts: countOpen([]) }, open)).toBe(before);
 	});
 });
 
@@ -103,6 +90,7 @@ describe('matchesFilter', () => {
 		expect(matchesFilter(a, { status: 'closed' })).toBe(false);
 		expect(matchesFilter(a, { acknowledged: true })).toBe(false);
 		expect(matchesFilter(a, { acknowledged: false })).toBe(true);
+		expect(matchesFilter(a, { acknowledged: null })).toBe(true);
 		expect(matchesFilter(a, { priority: ['P1', 'P2'] })).toBe(true);
 		expect(matchesFilter(a, { priority: ['P3'] })).toBe(false);
 		expect(matchesFilter(a, { tag: ['db', 'prod'] })).toBe(true);
@@ -126,35 +114,65 @@ describe('sortAlerts', () => {
 	});
 });
 
+describe('appendHistory', () => {
+	it('appends in version order and never twice', () => {
+		const entry = (version: number) => ({ version }) as HistoryEntry;
+		const history = appendHistory([entry(1), entry(3)], entry(2));
+		expect(history.map((e) => e.version)).toEqual([1, 2, 3]);
+		expect(appendHistory(history, entry(3)).map((e) => e.version)).toEqual([1, 2, 3]);
+	});
+});
+
 describe('counts', () => {
-	it('reads a snapshot and follows events', () => {
-		const counts = snapshotCounts({ open: 3, unacknowledged: 2, label: 'x' });
-		expect(counts).toEqual({ open: 3, unacknowledged: 2 });
-		expect(snapshotCounts({ counts: { open: 1 } })).toEqual({ open: 1 });
-		expect(applyCountsEvent(counts, { counts: { open: 4, unacknowledged: 3 } })).toEqual({
-			open: 4,
-			unacknowledged: 3
-		});
-		expect(applyCountsEvent(counts, { open: 5 })).toEqual({ open: 5, unacknowledged: 2 });
-		expect(applyCountsEvent(counts, { type: 'noop' })).toBe(counts);
+	it('takes the snapshot, replaces on deltas, and can be derived from open alerts', () => {
+		const open = countOpen([
+			alert('a1', { priority: 'P1' }),
+			alert('a2', { priority: 'P1', acknowledged: true, responders: [{ type: 'team', id: 't1' }] }),
+			alert('a3', { status: 'closed' })
+		]);
+		expect(open.open).toBe(2);
+		expect(open.unacked).toBe(1);
+		expect(open.priority.P1).toEqual({ open: 2, unacked: 1 });
+		expect(open.priority.P5).toEqual({ open: 0, unacked: 0 });
+		expect(open.team).toEqual({ t1: { open: 1, unacked: 0 } });
+		expect(snapshotCounts({ topic: 'counts', counts: open })).toBe(open);
+		const next = countOpen([]);
+		expect(applyCountsDelta(open, { topic: 'counts', version: 5, counts: next })).toBe(next);
+		expect(applyCountsDelta(open, change(6, null))).toBe(open);
 	});
 });
 
 describe('on call', () => {
-	it('reads rows in several spellings and replaces a schedule on events', () => {
-		const rows = snapshotOnCall([
-			{ schedule: { id: 's1', name: 'Ops' }, users: ['ana'] },
-			{ _parent: { id: 's2', name: 'DB' }, users: [{ username: 'bob' }] }
-		]);
-		expect(rows).toEqual([
-			{ scheduleId: 's1', scheduleName: 'Ops', users: ['ana'] },
-			{ scheduleId: 's2', scheduleName: 'DB', users: ['bob'] }
-		]);
-		const next = applyOnCallEvent(rows, { schedule: { id: 's1', name: 'Ops' }, users: ['cy'] });
-		expect(next.map((r) => [r.scheduleName, r.users])).toEqual([
+	const row = (id: string, name: string, users: string[]): ScheduleOnCall => ({
+		schedule_id: id,
+		name,
+		enabled: true,
+		owner_team: null,
+		users,
+		sources: []
+	});
+
+	it('sorts by name and upserts or removes a schedule on deltas', () => {
+		const rows = snapshotOnCall({ topic: 'oncall', schedules: [row('s1', 'Ops', ['ana']), row('s2', 'DB', ['bob'])] });
+		expect(rows.map((r) => r.name)).toEqual(['DB', 'Ops']);
+		const next = applyOnCallDelta(rows, {
+			topic: 'oncall',
+			version: 4,
+			type: 'OnCallChanged',
+			schedule_id: 's1',
+			oncall: row('s1', 'Ops', ['cy'])
+		});
+		expect(next.map((r) => [r.name, r.users])).toEqual([
 			['DB', ['bob']],
 			['Ops', ['cy']]
 		]);
-		expect(applyOnCallEvent(next, { schedule_id: 's2', deleted: true })).toHaveLength(1);
+		const removed = applyOnCallDelta(next, {
+			topic: 'oncall',
+			version: 5,
+			type: 'ScheduleDeleted',
+			schedule_id: 's2',
+			oncall: null
+		});
+		expect(removed.map((r) => r.name)).toEqual(['Ops']);
 	});
 });

@@ -1,67 +1,38 @@
 /**
- * Pure folds of the live topics: a snapshot gives the state, each event moves it.
+ * Pure folds of the live topics: a snapshot gives the state, each delta moves it.
  *
- * Nothing here mutates its input: a changed collection is a new Map, an unchanged
- * one is returned as is (so a store can skip re-rendering). The event payloads of
- * alert topics carry the alert's current projection (the REST shape) or a
- * deletion marker; `alertChange` reads the few spellings the server may use.
+ * Nothing here mutates its input: a changed collection is new, an unchanged one
+ * is returned as is (so a store can skip re-rendering). Deltas carry the
+ * alert's current projection (the REST shape) or `alert: null` for an alert that
+ * was deleted or stopped matching the subscription's filter.
  */
 import type { AlertFilter, SortField } from '$lib/api/alerts';
-import type { AlertOut } from '$lib/api/types.gen';
+import type {
+	AlertOut,
+	CountsOut,
+	Delta,
+	HistoryEntry,
+	ScheduleOnCall,
+	SnapshotData
+} from '$lib/api/types.gen';
 
-type Json = Record<string, unknown>;
+// --- alert lists -------------------------------------------------------------------------
 
-function isObject(value: unknown): value is Json {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function alertMap(alerts: Iterable<AlertOut>): ReadonlyMap<string, AlertOut> {
+	return new Map(Array.from(alerts, (alert) => [alert.id, alert] as const));
 }
 
-function looksLikeAlert(value: unknown): value is AlertOut {
-	return isObject(value) && typeof value.id === 'string' && typeof value.message === 'string';
-}
-
-/** The alerts of a snapshot's `data`: a list, or an object holding one. */
-export function snapshotAlerts(data: unknown): AlertOut[] {
-	const list = Array.isArray(data)
-		? data
-		: isObject(data)
-			? (data.data ?? data.alerts ?? data.items ?? (looksLikeAlert(data) ? [data] : []))
-			: [];
-	return Array.isArray(list) ? list.filter(looksLikeAlert) : [];
-}
-
-export type AlertChange =
-	| { kind: 'upsert'; alert: AlertOut }
-	| { kind: 'delete'; id: string }
-	| { kind: 'none' };
-
-const DELETED_TYPES = new Set(['AlertDeleted', 'deleted', 'delete', 'removed', 'alert_deleted']);
-
-/** What an event of an alert topic does to the alert it names. */
-export function alertChange(event: Json): AlertChange {
-	const alert = event.alert ?? event.data ?? event.projection;
-	const id =
-		(typeof event.alert_id === 'string' && event.alert_id) ||
-		(typeof event.alertId === 'string' && event.alertId) ||
-		(looksLikeAlert(alert) && alert.id) ||
-		(typeof event.id === 'string' && event.id) ||
-		null;
-	const type = typeof event.type === 'string' ? event.type : '';
-	const deleted =
-		event.deleted === true || event.removed === true || DELETED_TYPES.has(type) || alert === null;
-	if (deleted && id) return { kind: 'delete', id };
-	if (looksLikeAlert(alert)) return { kind: 'upsert', alert };
-	if (looksLikeAlert(event)) return { kind: 'upsert', alert: event };
-	return { kind: 'none' };
+/** The alerts of a snapshot (the `alerts` topic's page, or the `alert` topic's alert). */
+export function snapshotAlerts(data: SnapshotData): AlertOut[] {
+	if (data.topic === 'alerts') return data.alerts;
+	if (data.topic === 'alert') return [data.alert];
+	return [];
 }
 
 /** Whether `alert` passes the list filters (engine.alerts.queries.alert_filter's meaning). */
 export function matchesFilter(alert: AlertOut, filter: AlertFilter): boolean {
 	if (filter.status && alert.status !== filter.status) return false;
-	if (
-		filter.acknowledged !== null &&
-		filter.acknowledged !== undefined &&
-		alert.acknowledged !== filter.acknowledged
-	)
+	if (typeof filter.acknowledged === 'boolean' && alert.acknowledged !== filter.acknowledged)
 		return false;
 	if (filter.priority?.length && !filter.priority.includes(alert.priority)) return false;
 	if (filter.tag?.length && !filter.tag.every((tag) => alert.tags.includes(tag))) return false;
@@ -72,32 +43,39 @@ export function matchesFilter(alert: AlertOut, filter: AlertFilter): boolean {
 		!alert.alias.toLowerCase().includes(text)
 	)
 		return false;
-	// A team filter is applied by the server (it resolves names to ids); trust it here.
+	// A team filter is applied by the server (it resolves team names); trust it here.
 	return true;
 }
 
-/** `byId` after `event`: upserted (if it still matches `filter`), removed, or unchanged. */
-export function applyAlertEvent(
+/**
+ * `byId` with `alert` upserted, or `id` removed when `alert` is null or no longer
+ * passes `filter` (a local action's answer goes through the same door as a delta).
+ */
+export function upsertAlert(
 	byId: ReadonlyMap<string, AlertOut>,
-	event: Json,
+	id: string,
+	alert: AlertOut | null,
 	filter: AlertFilter | null
 ): ReadonlyMap<string, AlertOut> {
-	const change = alertChange(event);
-	if (change.kind === 'none') return byId;
-	if (change.kind === 'delete' || (filter && !matchesFilter(change.alert, filter))) {
-		const id = change.kind === 'delete' ? change.id : change.alert.id;
+	if (alert === null || (filter && !matchesFilter(alert, filter))) {
 		if (!byId.has(id)) return byId;
 		const next = new Map(byId);
 		next.delete(id);
 		return next;
 	}
 	const next = new Map(byId);
-	next.set(change.alert.id, change.alert);
+	next.set(alert.id, alert);
 	return next;
 }
 
-export function alertMap(alerts: Iterable<AlertOut>): ReadonlyMap<string, AlertOut> {
-	return new Map(Array.from(alerts, (alert) => [alert.id, alert] as const));
+/** `byId` after a delta of the `alerts` or `alert` topic (others leave it as is). */
+export function applyAlertDelta(
+	byId: ReadonlyMap<string, AlertOut>,
+	delta: Delta,
+	filter: AlertFilter | null
+): ReadonlyMap<string, AlertOut> {
+	if (delta.topic !== 'alerts' && delta.topic !== 'alert') return byId;
+	return upsertAlert(byId, delta.alert_id, delta.alert, filter);
 }
 
 function sortValue(alert: AlertOut, field: SortField): number | string {
@@ -130,72 +108,61 @@ export function sortAlerts(
 	});
 }
 
-// --- counts ----------------------------------------------------------------------------
+// --- one alert's history -----------------------------------------------------------------
 
-export type Counts = Readonly<Record<string, number>>;
-
-function numericFields(value: unknown): Counts | null {
-	if (!isObject(value)) return null;
-	const out: Record<string, number> = {};
-	for (const [key, v] of Object.entries(value)) if (typeof v === 'number') out[key] = v;
-	return Object.keys(out).length ? out : null;
+/** `history` with `entry` appended in version order (a replayed entry is not repeated). */
+export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+	if (history.some((e) => e.version === entry.version)) return [...history];
+	return [...history, entry].sort((a, b) => a.version - b.version);
 }
 
-/** The counts in a snapshot's `data` (`{open: 3, …}`, possibly under `counts` or `data`). */
-export function snapshotCounts(data: unknown): Counts {
-	if (isObject(data)) return numericFields(data.counts ?? data.data ?? data) ?? {};
-	return {};
+// --- counts ------------------------------------------------------------------------------
+
+export function snapshotCounts(data: SnapshotData): CountsOut | null {
+	return data.topic === 'counts' ? data.counts : null;
 }
 
-/** Counts after an event: a full set replaces them, loose numbers are merged in. */
-export function applyCountsEvent(counts: Counts, event: Json): Counts {
-	const full = numericFields(event.counts ?? event.data);
-	if (full) return full;
-	const loose = numericFields(event);
-	return loose ? { ...counts, ...loose } : counts;
+export function applyCountsDelta(counts: CountsOut | null, delta: Delta): CountsOut | null {
+	return delta.topic === 'counts' ? delta.counts : counts;
 }
 
-// --- on call ---------------------------------------------------------------------------
-
-export interface OnCallRow {
-	scheduleId: string;
-	scheduleName: string;
-	users: string[];
+/** Counts of a list of open alerts (the REST stand-in until the snapshot comes). */
+export function countOpen(alerts: readonly AlertOut[]): CountsOut {
+	const counts: CountsOut = { open: 0, unacked: 0, priority: {}, team: {} };
+	for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) counts.priority[p] = { open: 0, unacked: 0 };
+	for (const alert of alerts) {
+		if (alert.status !== 'open') continue;
+		const unacked = alert.acknowledged ? 0 : 1;
+		counts.open += 1;
+		counts.unacked += unacked;
+		const tally = (counts.priority[alert.priority] ??= { open: 0, unacked: 0 });
+		tally.open += 1;
+		tally.unacked += unacked;
+		for (const r of alert.responders) {
+			if (r.type !== 'team') continue;
+			const team = (counts.team[r.id] ??= { open: 0, unacked: 0 });
+			team.open += 1;
+			team.unacked += unacked;
+		}
+	}
+	return counts;
 }
 
-function onCallRow(value: unknown): OnCallRow | null {
-	if (!isObject(value)) return null;
-	const parent = isObject(value.schedule) ? value.schedule : isObject(value._parent) ? value._parent : value;
-	const id = parent.id ?? value.schedule_id ?? value.scheduleId;
-	if (typeof id !== 'string') return null;
-	const name = typeof parent.name === 'string' ? parent.name : id;
-	const raw = value.users ?? value.on_call ?? value.onCall ?? value.onCallParticipants ?? [];
-	const users = Array.isArray(raw)
-		? raw
-				.map((u: unknown) =>
-					typeof u === 'string' ? u : isObject(u) ? String(u.name ?? u.username ?? u.id ?? '') : ''
-				)
-				.filter(Boolean)
-		: [];
-	return { scheduleId: id, scheduleName: name, users };
+// --- on call -----------------------------------------------------------------------------
+
+const byName = (a: ScheduleOnCall, b: ScheduleOnCall) =>
+	a.name.localeCompare(b.name) || a.schedule_id.localeCompare(b.schedule_id);
+
+export function snapshotOnCall(data: SnapshotData): ScheduleOnCall[] {
+	return data.topic === 'oncall' ? [...data.schedules].sort(byName) : [];
 }
 
-/** The rows of an on-call snapshot (a list, or an object holding one). */
-export function snapshotOnCall(data: unknown): OnCallRow[] {
-	const list = Array.isArray(data)
-		? data
-		: isObject(data)
-			? (data.data ?? data.schedules ?? data.items ?? [])
-			: [];
-	return Array.isArray(list) ? list.map(onCallRow).filter((r) => r !== null) : [];
-}
-
-/** Rows after an event: the schedule it names is replaced (or added; removed if deleted). */
-export function applyOnCallEvent(rows: readonly OnCallRow[], event: Json): OnCallRow[] {
-	if (Array.isArray(event.data) || Array.isArray(event.schedules)) return snapshotOnCall(event);
-	const row = onCallRow(isObject(event.row) ? event.row : event);
-	if (!row) return [...rows];
-	const deleted = event.deleted === true || event.type === 'ScheduleDeleted';
-	const rest = rows.filter((r) => r.scheduleId !== row.scheduleId);
-	return deleted ? rest : [...rest, row].sort((a, b) => a.scheduleName.localeCompare(b.scheduleName));
+/** Rows after a delta: the schedule's entry is replaced, added, or removed (null). */
+export function applyOnCallDelta(
+	rows: readonly ScheduleOnCall[],
+	delta: Delta
+): readonly ScheduleOnCall[] {
+	if (delta.topic !== 'oncall') return rows;
+	const rest = rows.filter((r) => r.schedule_id !== delta.schedule_id);
+	return delta.oncall ? [...rest, delta.oncall].sort(byName) : rest;
 }

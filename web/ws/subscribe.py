@@ -1,0 +1,242 @@
+"""Answering ``subscribe``: a snapshot at a version, or the events missed since one.
+
+Every topic registers its subscription with the hub *inside* the
+``supervisor.read`` that takes its snapshot, so the snapshot's version V and
+the first delta the subscription receives (V + 1) meet without a gap or an
+overlap (``web.ws.hub``).
+
+A resume (``since``) of the ``alerts`` or ``alert`` topic within
+``ws_replay_limit`` events of V is answered from the log: one ``event`` frame
+per missed event that concerns the subscription, carrying the alert as it is
+now, then ``caught_up``. Further behind (or ahead, or another topic): a
+fresh snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from werkzeug.datastructures import MultiDict
+
+from engine import AlertPage, OrgState, Permission, PulsarError, list_alerts
+from eventstore import EventStoreError
+from web.api.alerts import alert_query, visible_query
+from web.api.schemas import alert_out, history_entry
+from web.app import Services
+from web.auth.scope import find_visible_alert
+from web.errors import ApiError
+from web.ws.client import Client, Subscription
+from web.ws.hub import Hub
+from web.ws.protocol import (
+    AlertData,
+    AlertFilter,
+    AlertsData,
+    AlertsFilter,
+    CaughtUp,
+    CountsData,
+    EmptyFilter,
+    Error,
+    OnCallData,
+    Snapshot,
+    SnapshotData,
+    Subscribe,
+    encode,
+    event_frame,
+)
+from web.ws.topics import (
+    ALERT_TYPES,
+    AlertsView,
+    AlertView,
+    Batch,
+    Change,
+    CountsView,
+    OnCallView,
+    Snap,
+    counts_of,
+    freeze,
+    schedule_on_call,
+)
+
+__all__ = ["SubscribeError", "open_subscription"]
+
+F = TypeVar("F", bound=msgspec.Struct)
+
+
+class SubscribeError(Exception):
+    """A refused ``subscribe``: answered with an ``error`` frame naming the subscription."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.error = Error(code=code, message=message, field=field)
+
+
+async def open_subscription(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    """Register ``frame``'s subscription and queue its snapshot or replay on ``client``.
+
+    Raises:
+        SubscribeError: a bad filter, an unknown alert, no permission, or the
+            organization is unavailable; nothing stays registered.
+    """
+    if not client.principal.can(Permission.READ):
+        raise SubscribeError("forbidden", "this needs the 'read' permission")
+    try:
+        await _TOPICS[frame.topic](svc, hub, client, frame)
+    except (ApiError, PulsarError) as error:
+        _drop(hub, client, frame.id)
+        raise SubscribeError(error.code, error.message, error.field) from None
+    except EventStoreError:
+        _drop(hub, client, frame.id)
+        raise SubscribeError("unavailable", "the event log is unavailable; retry") from None
+
+
+def _drop(hub: Hub, client: Client, sub_id: str) -> None:
+    sub = client.subs.get(sub_id)
+    if sub is not None:
+        hub.drop(client, sub)
+
+
+def _filter(frame: Subscribe, kind: type[F]) -> F:
+    try:
+        return msgspec.convert(frame.filter, kind)
+    except msgspec.ValidationError as error:
+        raise SubscribeError("invalid_filter", f"filter: {error}", "filter") from None
+
+
+def _resumes(frame: Subscribe, version: int, limit: int) -> bool:
+    """Whether ``since`` is answered by a replay (else a snapshot)."""
+    since = frame.since
+    return since is not None and 0 <= since <= version and version - since <= limit
+
+
+def _ready(client: Client, sub: Subscription, version: int, data: SnapshotData) -> None:
+    client.push(encode(Snapshot(id=sub.id, version=version, data=data)))
+    sub.ready = True
+
+
+async def _alerts(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    query = alert_query(MultiDict(_query_args(_filter(frame, AlertsFilter))))
+    key = client.principal
+
+    def view(state: OrgState) -> tuple[Subscription, AlertsData | None]:
+        scoped = visible_query(key, state, query)
+        sub = Subscription(frame.id, frame.topic, AlertsView(scoped), after=state.version)
+        hub.subscribe(client, sub, state)
+        if _resumes(frame, state.version, svc.config.ws_replay_limit):
+            return sub, None
+        page = AlertPage(items=[], next_cursor=None)
+        if scoped is not None:
+            page = list_alerts(state.alerts, scoped)
+        items = [alert_out(a, full=False) for a in page.items]
+        return sub, AlertsData(alerts=items, next_cursor=page.next_cursor)
+
+    sub, data = await svc.supervisor.read(key.org_id, view)
+    if data is not None:
+        _ready(client, sub, sub.after, data)
+    else:
+        await _replay(svc, client, sub, frame.since or 0, alert_id=None)
+
+
+def _query_args(flt: AlertsFilter) -> list[tuple[str, str]]:
+    """The REST query parameters of ``flt`` (parsed by the same ``alert_query``)."""
+    args: list[tuple[str, str]] = []
+    for name in ("status", "query", "team", "sort", "order"):
+        value = getattr(flt, name)
+        if value is not None:
+            args.append((name, value))
+    if flt.acknowledged is not None:
+        args.append(("acknowledged", "true" if flt.acknowledged else "false"))
+    for name in ("priority", "tag"):
+        value = getattr(flt, name)
+        values = [value] if isinstance(value, str) else value or []
+        args.extend((name, v) for v in values)
+    args.append(("limit", str(flt.limit)))
+    return args
+
+
+async def _alert(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    flt = _filter(frame, AlertFilter)
+    key = client.principal
+
+    def view(state: OrgState) -> tuple[Subscription, Any]:
+        alert = find_visible_alert(key, state.alerts, flt.id, flt.identifier_type)
+        sub = Subscription(frame.id, frame.topic, AlertView(alert.id), after=state.version)
+        hub.subscribe(client, sub, state)
+        if _resumes(frame, state.version, svc.config.ws_replay_limit):
+            return sub, None
+        return sub, alert_out(alert)
+
+    sub, full = await svc.supervisor.read(key.org_id, view)
+    assert isinstance(sub.view, AlertView)
+    if full is None:
+        await _replay(svc, client, sub, frame.since or 0, alert_id=sub.view.alert_id)
+        return
+    envelopes = await svc.store.read_subject(key.org_id, sub.view.alert_id)
+    if sub.dropped:
+        return
+    history = [history_entry(e) for e in envelopes if e.version <= sub.after]
+    _ready(client, sub, sub.after, AlertData(alert=full, history=history))
+
+
+async def _counts(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    _filter(frame, EmptyFilter)
+    key = client.principal
+
+    def view(state: OrgState) -> tuple[Subscription, CountsData]:
+        sub = Subscription(frame.id, frame.topic, CountsView(key.team_id), after=state.version)
+        hub.subscribe(client, sub, state)
+        counts = counts_of(hub.counts_cells(key.org_id), key.team_id)
+        return sub, CountsData(counts=counts)
+
+    sub, data = await svc.supervisor.read(key.org_id, view)
+    _ready(client, sub, sub.after, data)
+
+
+async def _oncall(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    _filter(frame, EmptyFilter)
+    key = client.principal
+
+    def view(state: OrgState) -> tuple[Subscription, OnCallData]:
+        sub = Subscription(frame.id, frame.topic, OnCallView(), after=state.version)
+        hub.subscribe(client, sub, state)
+        records = state.schedules.schedules.values()
+        entries = sorted((schedule_on_call(r) for r in records), key=lambda e: e.name.casefold())
+        return sub, OnCallData(schedules=entries)
+
+    sub, data = await svc.supervisor.read(key.org_id, view)
+    _ready(client, sub, sub.after, data)
+
+
+async def _replay(
+    svc: Services, client: Client, sub: Subscription, since: int, *, alert_id: str | None
+) -> None:
+    """Queue one ``event`` frame per event in (since, sub.after] that concerns ``sub``,
+    then ``caught_up``; live deltas (after ``sub.after``) follow."""
+    org_id = client.principal.org_id
+    version = sub.after
+    envelopes = []
+    if version > since:
+        envelopes = await svc.store.read_stream(org_id, after_version=since, limit=version - since)
+    relevant = [
+        e
+        for e in envelopes
+        if e.type in ALERT_TYPES and (alert_id is None or e.subject == alert_id)
+    ]
+    ids = {e.subject or "" for e in relevant}
+
+    def snaps(state: OrgState) -> dict[str, Snap]:
+        live = state.alerts.alerts
+        return {i: Snap(i, freeze(a) if (a := live.get(i)) is not None else None) for i in ids}
+
+    now = await svc.supervisor.read(org_id, snaps) if ids else {}
+    if sub.dropped:
+        return
+    batch = Batch(version, [Change(e, snap=now[e.subject or ""]) for e in relevant])
+    deltas = sub.view.deltas([batch], since)
+    for delta in deltas:
+        client.outbox.append(event_frame(sub.id, [delta]))
+    client.push(encode(CaughtUp(id=sub.id, version=version, replayed=len(deltas))))
+    sub.ready = True
+
+
+_TOPICS = {"alerts": _alerts, "alert": _alert, "counts": _counts, "oncall": _oncall}
