@@ -225,9 +225,15 @@ async def one_run(port: int, pid: int, key: str, clients: int) -> Run:
     return run
 
 
+def _requests_ms(run: Run) -> list[float]:
+    """The ingest requests' latencies (request start to 2xx), sorted, in ms."""
+    return sorted((run.ok[a] - run.sent[a]) * 1000 for a in run.ok)
+
+
 def _print_run(run: Run) -> None:
     lat, early = run.latencies(run.ok)
     lat_sent, _ = run.latencies(run.sent)
+    requests = _requests_ms(run)
     expected = run.clients * len(run.ok)
     print(
         f"  N={run.clients:<5} delivered {len(run.receipts):>7,}/{expected:<7,} "
@@ -236,7 +242,9 @@ def _print_run(run: Run) -> None:
         f"{percentile(lat_sent, 0.99):6.1f} ms; {early} before the 2xx)  "
         f"cpu server {run.server_cpu:.0%} client {run.client_cpu:.0%}  "
         f"frames/client/s {run.frames / run.clients / (SECONDS + DRAIN):.1f}  "
-        f"resyncs {run.resyncs}  connect {run.connect_seconds:.1f} s"
+        f"resyncs {run.resyncs}  connect {run.connect_seconds:.1f} s  "
+        f"ingest requests p50 {percentile(requests, 0.5):.1f} / p99 "
+        f"{percentile(requests, 0.99):.1f} ms"
         + (f"  ERRORS {run.errors[:3]}" if run.errors else ""),
         flush=True,
     )
@@ -261,6 +269,13 @@ def _figures(runs: list[Run]) -> list[Figure]:
                 note="ingest 2xx -> receipt at the client",
             ),
             Figure("live", f"{label} latency max", percentile(lat, 1.0), "ms"),
+            Figure(
+                "live",
+                f"{label} ingest request p99",
+                percentile(_requests_ms(run), 0.99),
+                "ms",
+                note="POST /api/v1/alerts while the fan-out runs",
+            ),
             Figure("live", f"{label} server cpu", run.server_cpu * 100, "%"),
             Figure("live", f"{label} client cpu", run.client_cpu * 100, "%"),
             Figure(

@@ -46,9 +46,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     # WebSocket (/api/v1/ws, web.ws): a connection with more than ``ws_queue_size``
     # undelivered events is told to resync; deltas leave at ``ws_tick`` boundaries,
     # coalesced into one frame per subscription, at most every
-    # max(ws_tick, subscribed connections / ws_frame_rate) seconds per connection.
+    # max(ws_tick, subscribed connections / ws_frame_rate, the measured time a
+    # frame to every subscribed connection takes) seconds per connection.
     ws_queue_size: int = 10_000
-    ws_tick: float = 0.01
+    ws_tick: float = 0.005
     ws_frame_rate: int = 10_000  # frames/s the hub stays under by coalescing (0: no limit)
     ws_ping_interval: float = 20.0
     ws_idle_timeout: float = 60.0  # nothing received for this long: closed
@@ -95,7 +96,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             rate_limit_ip=int(get("PULSAR_RATE_LIMIT_IP", "600")),
             rate_limit_ingest=int(get("PULSAR_RATE_LIMIT_INGEST", "60000")),
             ws_queue_size=int(get("PULSAR_WS_QUEUE_SIZE", "10000")),
-            ws_tick=float(get("PULSAR_WS_TICK_MS", "10")) / 1000,
+            ws_tick=float(get("PULSAR_WS_TICK_MS", "5")) / 1000,
             ws_frame_rate=int(get("PULSAR_WS_FRAME_RATE", "10000")),
             ws_ping_interval=float(get("PULSAR_WS_PING_INTERVAL", "20")),
             ws_idle_timeout=float(get("PULSAR_WS_IDLE_TIMEOUT", "60")),

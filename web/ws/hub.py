@@ -15,11 +15,13 @@ the HTTP answers of the writes go out before the fan-out starts, and a
 connection's pending events leave as one frame per subscription. A connection
 is woken at most once per ``interval()``: ``ws_tick``, or longer when there
 are more subscribed connections than ``ws_frame_rate`` frames per second
-allow (1,000 connections at 10,000 frames/s: every 100 ms). Sending a frame
-costs far more than the bytes in it, so under load events are coalesced
-rather than queued behind each other. Senders are woken in waves of 32 so
-that HTTP requests keep their turn (``_release``); a sender still writing (a
-slow or stuck peer) is skipped, and a wave waits for it at most 50 ms.
+allow (1,000 connections at 10,000 frames/s: every 100 ms), or than writing
+to every subscribed connection takes (measured, smoothed: the rule that sets
+the pace on a slow machine). Sending a frame costs far more than the bytes in
+it, so under load events are coalesced rather than queued behind each other.
+Senders are woken in waves of 32 so that HTTP requests keep their turn
+(``_release``); a sender still writing (a slow or stuck peer) is skipped, and
+a wave waits for it at most 50 ms.
 
 Bounded and never blocking: a connection whose queued events exceed
 ``ws_queue_size`` gets a ``resync`` frame for each subscription and its queue
@@ -40,6 +42,7 @@ concern at once, without waiting for the periodic re-check.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Final, final
 
@@ -81,6 +84,7 @@ log = structlog.get_logger("pulsar.ws")
 
 _WAVE: Final = 32  # senders woken together by the ticker
 _WAVE_TIMEOUT: Final = 0.05  # a wave slower than this no longer holds up the next
+_SMOOTHING: Final = 0.2  # weight of the newest release in the frame cost's average
 _ACCESS_TYPES: Final = frozenset(
     {"ApiKeyRevoked", "MemberRemoved", "MemberRoleChanged", "OrganizationDeleted"}
 )
@@ -127,19 +131,27 @@ class Hub:
         self._dirty: set[Client] = set()  # connections with undelivered events
         self._has_dirty = trio.Event()
         self._subscribed = 0  # connections with at least one subscription
+        self._frame_cost = 0.0  # seconds a release takes per connection (smoothed)
+        self._next_check = math.inf  # the ticker's next look at waiting connections
         self.batches = 0
         self.resyncs = 0
 
     # -- the ticker ---------------------------------------------------------------
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        """Wake dirty connections' senders every ``tick`` (runs for the server's life)."""
+        """Wake dirty connections' senders a ``tick`` after they become dirty or due
+        (runs for the server's life; sleeps while nothing is pending)."""
         task_status.started()
         while True:
-            if not self._dirty:
+            with trio.move_on_at(self._next_check):
                 await self._has_dirty.wait()
-                self._has_dirty = trio.Event()
+            self._has_dirty = trio.Event()
             await trio.sleep(self.tick)
-            await self._release(self.due(trio.current_time()))
+            due = self.due(trio.current_time())
+            if due:
+                started = trio.current_time()
+                await self._release(due)
+                cost = (trio.current_time() - started) / len(due)
+                self._frame_cost += (cost - self._frame_cost) * _SMOOTHING
 
     async def _release(self, due: list[Client]) -> None:
         """Wake ``due`` senders in waves, each wave done (or late) before the next.
@@ -160,21 +172,31 @@ class Hub:
 
     def interval(self) -> float:
         """The least time between two flushes of one connection (see the module docstring)."""
-        return max(self.tick, self._subscribed / self.frame_rate if self.frame_rate else 0.0)
+        budget = self._subscribed / self.frame_rate if self.frame_rate else 0.0
+        return max(self.tick, budget, self._subscribed * self._frame_cost)
 
     def due(self, now: float) -> list[Client]:
         """Take the dirty connections to flush now: last flushed at least ``interval()``
         ago, and not still writing their previous frames (a stuck peer waits alone)."""
         # Half a tick of slack: a connection flushed just after the last tick is due
         # at this one, not one tick later.
-        since = now - self.interval() + self.tick / 2
+        interval = self.interval()
+        since = now - interval + self.tick / 2
         due, waiting = [], set()
+        next_check = math.inf  # when the first of the waiting ones is due
         for client in self._dirty:
+            if not client.weight:
+                continue  # nothing left to deliver (flushed meanwhile, or resynced)
             if client.flushed_at <= since and not client.sending:
                 due.append(client)
+                continue
+            waiting.add(client)
+            if client.sending:
+                next_check = now  # it may finish any moment: look again next tick
             else:
-                waiting.add(client)
+                next_check = min(next_check, client.flushed_at + interval - self.tick)
         self._dirty = waiting
+        self._next_check = next_check
         return due
 
     def mark_dirty(self, client: Client) -> None:
