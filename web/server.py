@@ -17,7 +17,9 @@ from typing import Any
 import structlog
 import trio
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import run as hypercorn_run
 from hypercorn.trio import serve as hypercorn_serve
+from hypercorn.trio.tcp_server import TCPServer
 
 from engine import Directory, TrioClock, open_org_supervisor
 from eventstore import open_postgres_store, start_embedded
@@ -79,6 +81,28 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
                 )
             finally:
                 nursery.cancel_scope.cancel()
+
+
+class _ContainedTCPServer(TCPServer):
+    """Hypercorn's per-connection server, with one connection's failure contained.
+
+    Hypercorn 0.18 lets an exception of one connection escape into the task that
+    serves every listener, which stops the whole process: a WebSocket upgrade
+    request followed by stray bytes did that (hypercorn issue #225, open). Here
+    the connection is logged and closed; cancellation still propagates.
+    """
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        except Exception:
+            log.exception("connection_failed")
+            with trio.CancelScope(shield=True):
+                await self.stream.aclose()
+
+
+# hypercorn.trio.run builds its listeners' handlers from this module global.
+hypercorn_run.TCPServer = _ContainedTCPServer  # type: ignore[attr-defined]
 
 
 async def run_server(config: Config) -> None:
