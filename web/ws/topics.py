@@ -25,6 +25,7 @@ Which events touch which topic:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final, final
 
@@ -204,16 +205,16 @@ class Batch:
         return found
 
 
-class View:
+class View(ABC):
     """A subscription's topic: which batches it takes and the deltas it sends."""
 
+    @abstractmethod
     def weight(self, batch: Batch) -> int:
         """How many deltas ``batch`` may give this view (0: it does not concern it)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
         """The deltas of ``batches`` for events after version ``after``, in order."""
-        raise NotImplementedError
 
 
 @final
