@@ -58,6 +58,10 @@ class TrioClock:
         """Move this clock's wall time forward (test mode only; trio time is untouched)."""
         self._anchor_wall += timedelta(seconds=seconds)
 
+    def set(self, when: datetime) -> None:
+        """Make ``now()`` read ``when`` (test mode only; callers keep it moving forward)."""
+        self._anchor_wall += when - self.now()
+
 
 @final
 class FixedClock:

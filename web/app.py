@@ -30,6 +30,7 @@ from engine import (
 )
 from eventstore import EventStore
 from web.auth.limits import Limits
+from web.auth.links import ActionLinks
 from web.auth.principal import Principal, authenticate
 from web.auth.routes import access_of
 from web.auth.tokens import Passwords, TokenService
@@ -73,11 +74,17 @@ def create_app(services: Services) -> QuartTrio:
     services.extra.setdefault("tokens", TokenService.from_config(services.config))
     services.extra.setdefault("passwords", Passwords())
     services.extra.setdefault("limits", Limits(services.config))
+    services.extra.setdefault("action_links", ActionLinks.from_config(services.config))
     _install_hooks(app)
+    from web.api.actions import blueprint as actions
     from web.api.alerts import blueprint as alerts
     from web.api.api_keys import blueprint as api_keys
     from web.api.audit import blueprint as audit
     from web.api.auth import blueprint as auth
+    from web.api.contacts import blueprint as contacts
+    from web.api.contacts import opsgenie_blueprint as opsgenie_contacts
+    from web.api.escalations import blueprint as escalations
+    from web.api.escalations import opsgenie_blueprint as opsgenie_escalations
     from web.api.feeds import blueprint as feeds
     from web.api.feeds import opsgenie_blueprint as opsgenie_feeds
     from web.api.feeds import public_blueprint as ical
@@ -85,9 +92,15 @@ def create_app(services: Services) -> QuartTrio:
     from web.api.heartbeats import blueprint as heartbeats
     from web.api.heartbeats import opsgenie_blueprint as opsgenie_heartbeats
     from web.api.integrations import blueprint as integrations
+    from web.api.maintenance import blueprint as maintenance
+    from web.api.maintenance import opsgenie_blueprint as opsgenie_maintenance
+    from web.api.notifications import blueprint as notifications
     from web.api.opsgenie_users import opsgenie_blueprint as opsgenie_users
+    from web.api.routing import blueprint as routing
+    from web.api.routing import opsgenie_blueprint as opsgenie_routing
     from web.api.schedules import blueprint as schedules
     from web.api.schedules import opsgenie_blueprint as opsgenie_schedules
+    from web.api.slack import blueprint as slack
     from web.api.teams import blueprint as teams
     from web.api.teams import opsgenie_blueprint as opsgenie_teams
     from web.api.users import blueprint as users
@@ -105,24 +118,39 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(heartbeats, url_prefix="/api/v1")
     app.register_blueprint(schedules, url_prefix="/api/v1")
     app.register_blueprint(teams, url_prefix="/api/v1")
+    app.register_blueprint(routing, url_prefix="/api/v1")  # teams' routing rules
+    app.register_blueprint(maintenance, url_prefix="/api/v1")
+    app.register_blueprint(escalations, url_prefix="/api/v1")
+    app.register_blueprint(notifications, url_prefix="/api/v1")
     app.register_blueprint(api_keys, url_prefix="/api/v1")
     app.register_blueprint(feeds, url_prefix="/api/v1")
     app.register_blueprint(users, url_prefix="/api/v1")
+    app.register_blueprint(contacts, url_prefix="/api/v1")  # users' contacts and rules
     app.register_blueprint(organization, url_prefix="/api/v1")
     app.register_blueprint(ws, url_prefix="/api/v1")  # live updates (WebSocket)
+    app.register_blueprint(actions, url_prefix="/api/v1")  # signed one-click links
+    app.register_blueprint(slack, url_prefix="/api/v1")  # Slack button callbacks
     app.register_blueprint(ical)
     app.register_blueprint(webhooks)
     app.register_blueprint(opsgenie)
     app.register_blueprint(opsgenie_heartbeats)
     app.register_blueprint(opsgenie_schedules)
     app.register_blueprint(opsgenie_teams)
+    app.register_blueprint(opsgenie_routing)
+    app.register_blueprint(opsgenie_maintenance)  # /v1/maintenance
+    app.register_blueprint(opsgenie_escalations)
     app.register_blueprint(opsgenie_feeds)
     app.register_blueprint(opsgenie_users)
+    app.register_blueprint(opsgenie_contacts)
     app.register_blueprint(ui)  # the web app at / (its catch-all avoids /api, /v1, /v2, /ical)
     if services.config.test_mode:
         from web.testing import blueprint as testing
 
         app.register_blueprint(testing, url_prefix="/api/test")
+    if services.config.test_clock or services.config.test_mode:
+        from web.testing import clock_blueprint
+
+        app.register_blueprint(clock_blueprint, url_prefix="/api/v1/_test")
     return app
 
 

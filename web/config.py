@@ -22,6 +22,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8080
     max_body_bytes: int = 256 * 1024
     test_mode: bool = False
+    # A controllable engine clock and /api/v1/_test/clock (black-box tests only).
+    test_clock: bool = False
+    test_clock_start: str = ""  # ISO time the test clock starts at (default: wall time)
     mailbox_size: int = 1024
     snapshot_every: int = 1000
     follow_interval: float = 0.25
@@ -57,6 +60,20 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     ws_recheck_interval: float = 30.0  # re-authenticate the connection's credential
     ws_replay_limit: int = 1000  # a resume further behind gets a fresh snapshot
     ws_max_subscriptions: int = 32
+    # Notifications (engine.delivery; README "Notifications"). No SMTP host: email off.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = "Pulsar <pulsar@localhost>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = ""  # starttls | tls | none; empty: starttls on 587, tls on 465, else none
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api"
+    notify_timeout: float = 10.0  # seconds per attempt
+    notify_retries: int = 3  # attempts per delivery, the first included
+    notify_backoff: float = 0.5  # first retry's wait in seconds, doubling (with jitter)
+    action_link_ttl: int = 24 * 3600  # seconds a signed acknowledge/close link stays valid
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -74,6 +91,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             port=int(get("PULSAR_PORT", "8080")),
             max_body_bytes=int(get("PULSAR_MAX_BODY_BYTES", str(256 * 1024))),
             test_mode=get("PULSAR_TEST_MODE", "0") in {"1", "true", "yes"},
+            test_clock=get("PULSAR_TEST_CLOCK", "0") in {"1", "true", "yes"},
+            test_clock_start=get("PULSAR_TEST_CLOCK_START", ""),
             mailbox_size=int(get("PULSAR_MAILBOX_SIZE", "1024")),
             snapshot_every=int(get("PULSAR_SNAPSHOT_EVERY", "1000")),
             jwt_algorithm=get("PULSAR_JWT_ALGORITHM", "HS256"),
@@ -104,6 +123,19 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             ws_recheck_interval=float(get("PULSAR_WS_RECHECK_INTERVAL", "30")),
             ws_replay_limit=int(get("PULSAR_WS_REPLAY_LIMIT", "1000")),
             ws_max_subscriptions=int(get("PULSAR_WS_MAX_SUBSCRIPTIONS", "32")),
+            smtp_host=get("PULSAR_SMTP_HOST", ""),
+            smtp_port=int(get("PULSAR_SMTP_PORT", "587")),
+            smtp_from=get("PULSAR_SMTP_FROM", "Pulsar <pulsar@localhost>"),
+            smtp_user=get("PULSAR_SMTP_USER", ""),
+            smtp_password=env.get("PULSAR_SMTP_PASSWORD", ""),
+            smtp_tls=get("PULSAR_SMTP_TLS", "").lower(),
+            slack_bot_token=get("PULSAR_SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=get("PULSAR_SLACK_SIGNING_SECRET", ""),
+            slack_api_url=get("PULSAR_SLACK_API_URL", "https://slack.com/api").rstrip("/"),
+            notify_timeout=float(get("PULSAR_NOTIFY_TIMEOUT", "10")),
+            notify_retries=int(get("PULSAR_NOTIFY_RETRIES", "3")),
+            notify_backoff=float(get("PULSAR_NOTIFY_BACKOFF", "0.5")),
+            action_link_ttl=int(get("PULSAR_ACTION_LINK_TTL", str(24 * 3600))),
         )
 
 

@@ -12,6 +12,7 @@ import gc
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -21,13 +22,23 @@ from hypercorn.trio import run as hypercorn_run
 from hypercorn.trio import serve as hypercorn_serve
 from hypercorn.trio.tcp_server import TCPServer
 
-from engine import Directory, TrioClock, open_org_supervisor
+from engine import (
+    DeliveryConfig,
+    Directory,
+    Notifier,
+    Transports,
+    TrioClock,
+    open_org_supervisor,
+)
 from eventstore import open_postgres_store, start_embedded
 from web.app import Services, create_app
+from web.auth.links import ActionLinks
+from web.auth.tokens import TokenService
 from web.config import Config
+from web.notify import delivery
 from web.ws import Hub
 
-__all__ = ["database_url", "open_services", "run_server"]
+__all__ = ["database_url", "delivery_config", "open_services", "run_server"]
 
 log = structlog.get_logger("pulsar.server")
 
@@ -53,7 +64,11 @@ async def database_url(config: Config) -> AsyncIterator[str]:
 async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
     """Store, clock, directory (caught up) and supervisor (timers started)."""
     async with open_postgres_store(dsn) as store:
-        clock = TrioClock(follow_wall_clock=not config.test_mode)
+        test_clock = config.test_mode or config.test_clock
+        start = None
+        if test_clock and config.test_clock_start:  # a restarted test resumes its time
+            start = datetime.fromisoformat(config.test_clock_start).astimezone(UTC)
+        clock = TrioClock(start=start, follow_wall_clock=not test_clock)
         directory = Directory()
         await directory.catch_up(store)
         options: dict[str, Any] = {
@@ -61,12 +76,20 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
             "snapshot_every": config.snapshot_every,
         }
         async with (
+            Transports(delivery_config(config), clock=clock) as transports,
             open_org_supervisor(store, clock, **options) as supervisor,
             trio.open_nursery() as nursery,
         ):
             hub = Hub(config)  # WebSocket live updates: sees every committed batch
             supervisor.listeners.append(hub)
             await nursery.start(hub.run)
+            # Pages: the outbox of every organization, delivered through the channels.
+            tokens = TokenService.from_config(config)  # creates the generated secret if needed
+            links = ActionLinks.from_config(config)
+            deliver = delivery(supervisor, transports, clock, links, config.public_url)
+            notifier = Notifier(supervisor, deliver)
+            supervisor.listeners.append(notifier.listener)
+            await nursery.start(notifier.run)
             # Start every known org so timers (snooze expiry) fire after a restart.
             await supervisor.start_all(list(directory.orgs))
             nursery.start_soon(directory.follow, store)
@@ -77,10 +100,33 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
                     clock=clock,
                     supervisor=supervisor,
                     directory=directory,
-                    extra={"hub": hub},
+                    extra={
+                        "hub": hub,
+                        "transports": transports,
+                        "notifier": notifier,
+                        "tokens": tokens,
+                        "action_links": links,
+                    },
                 )
             finally:
                 nursery.cancel_scope.cancel()
+
+
+def delivery_config(config: Config) -> DeliveryConfig:
+    """The notification channels' settings (README "Notifications")."""
+    return DeliveryConfig(
+        smtp_host=config.smtp_host,
+        smtp_port=config.smtp_port,
+        smtp_from=config.smtp_from,
+        smtp_user=config.smtp_user,
+        smtp_password=config.smtp_password,
+        smtp_tls=config.smtp_tls,
+        slack_bot_token=config.slack_bot_token,
+        slack_api_url=config.slack_api_url,
+        timeout=config.notify_timeout,
+        attempts=config.notify_retries,
+        backoff=config.notify_backoff,
+    )
 
 
 class _ContainedTCPServer(TCPServer):

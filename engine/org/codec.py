@@ -18,6 +18,7 @@ from engine.alerts import subject_of as alert_subject
 from engine.context import EventMeta
 from engine.org.events import EVENT_TYPES, Event
 from engine.org.state import OrgState
+from engine.paging import PAGING_EVENT_TYPES
 from eventstore import Envelope, NewEvent
 
 __all__ = ["decode_events", "decode_meta", "decode_state", "encode_event", "encode_state"]
@@ -31,7 +32,8 @@ _state_encoder = msgspec.msgpack.Encoder()
 _KNOWN = frozenset(t.__name__ for t in EVENT_TYPES)
 
 
-_ALERT_EVENTS = frozenset(ALERT_EVENT_TYPES)
+# Alert and paging events belong to one alert's history (``read_subject``).
+_ALERT_EVENTS = frozenset(ALERT_EVENT_TYPES) | frozenset(PAGING_EVENT_TYPES)
 
 
 def encode_meta(meta: EventMeta) -> bytes:

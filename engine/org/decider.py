@@ -19,9 +19,22 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from engine import access, alerts, heartbeats, identity, integrations, schedules, teams
+from engine import (
+    access,
+    alerts,
+    contacts,
+    escalations,
+    heartbeats,
+    identity,
+    integrations,
+    maintenance,
+    paging,
+    routing,
+    schedules,
+    teams,
+)
 from engine.context import CommandContext
-from engine.errors import Conflict, Rejected
+from engine.errors import Conflict, NotFound, Rejected
 from engine.org.events import Command, Event, RequestRecorded
 from engine.org.state import OrgState, Outcome, RecordedRequest
 
@@ -46,6 +59,16 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
         return _decide_schedule(state, command, now)
     if isinstance(command, identity.IDENTITY_COMMAND_TYPES):
         return list(identity.decide(state.identity, command, now))
+    if isinstance(command, escalations.ESCALATION_COMMAND_TYPES):
+        return _decide_escalation(state, command, now)
+    if isinstance(command, maintenance.MAINTENANCE_COMMAND_TYPES):
+        return _decide_maintenance(state, command, now)
+    if isinstance(command, routing.ROUTING_COMMAND_TYPES):
+        return _decide_routing(state, command, now)
+    if isinstance(command, contacts.CONTACT_COMMAND_TYPES):
+        return _decide_contacts(state, command, now)
+    if isinstance(command, paging.PAGING_COMMAND_TYPES):
+        return list(paging.decide(state.paging, state, command, now))
     _check_integration_enabled(state, command)
     return list(alerts.decide(state.alerts, _with_team_ids(state, command), now))
 
@@ -110,8 +133,20 @@ def evolve(state: OrgState, event: Event) -> OrgState:
         identity.evolve(state.identity, event)
     elif isinstance(event, teams.TEAM_EVENT_TYPES):
         teams.evolve(state.teams, event)
+    elif isinstance(event, contacts.CONTACT_EVENT_TYPES):
+        contacts.evolve(state.contacts, event)
+        paging.on_account_change(state.paging, state, event.account_id)
+    elif isinstance(event, paging.PAGING_EVENT_TYPES):
+        paging.evolve(state.paging, state, event)
+    elif isinstance(event, escalations.ESCALATION_EVENT_TYPES):
+        escalations.evolve(state.escalations, event)
+    elif isinstance(event, maintenance.MAINTENANCE_EVENT_TYPES):
+        maintenance.evolve(state.maintenance, event)
+    elif isinstance(event, routing.ROUTING_EVENT_TYPES):
+        routing.evolve(state.routing, event)
     else:
         alerts.evolve(state.alerts, event)
+        paging.on_alert_event(state.paging, state, event)
     return state
 
 
@@ -142,7 +177,13 @@ def execute(
     events = decide(state, command, now)
     for event in events:
         evolve(state, event)
+    # What the command's events mean for paging (a new alert pages its responders,
+    # an acknowledge withdraws undelivered pages), decided on the evolved state.
+    reactions = paging.react(state.paging, state, events, now)
+    for event in reactions:
+        evolve(state, event)
     outcome = outcome_of(state, command, events)
+    events += reactions
     if key is not None and events:
         recorded_event = RequestRecorded(
             key=key, fingerprint=ctx.fingerprint, outcome=outcome, at=now
@@ -154,7 +195,17 @@ def execute(
 
 # Id fields of non-alert commands, reported as the outcome's ``subject_id`` (so a
 # retried request with the same Idempotency-Key learns which entity it made).
-_SUBJECT_FIELDS = ("integration_id", "schedule_id", "heartbeat_id", "team_id")
+# (``rule_id`` before ``team_id``: a routing rule command names both.)
+_SUBJECT_FIELDS = (
+    "integration_id",
+    "schedule_id",
+    "heartbeat_id",
+    "method_id",
+    "rule_id",
+    "team_id",
+    "policy_id",
+    "maintenance_id",
+)
 
 
 def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcome:
@@ -215,6 +266,8 @@ def next_due(state: OrgState) -> datetime | None:
         alerts.next_due(state.alerts),
         heartbeats.next_due(state.heartbeats),
         schedules.next_due(state.schedules),
+        maintenance.next_due(state.maintenance),
+        paging.next_due(state.paging),
     )
     return min((due for due in dues if due is not None), default=None)
 
@@ -231,7 +284,20 @@ def due_commands(state: OrgState, now: datetime) -> list[Command]:
         schedules.RecordOnCall(schedule_id=schedule_id)
         for schedule_id in schedules.due_schedules(state.schedules, now)
     ]
-    return unsnoozes + [heartbeats.ExpireHeartbeat(name=name) for name in expiries] + handoffs
+    boundaries: list[Command] = [
+        maintenance.RecordMaintenanceBoundary(maintenance_id=window_id)
+        for window_id in maintenance.due_windows(state.maintenance, now)
+    ]
+    pages: list[Command] = [
+        paging.FirePaging(alert_id=alert_id) for alert_id in paging.due_alerts(state.paging, now)
+    ]
+    return (
+        unsnoozes
+        + [heartbeats.ExpireHeartbeat(name=name) for name in expiries]
+        + handoffs
+        + boundaries
+        + pages  # last: after the snoozes that end and the windows that close
+    )
 
 
 def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime) -> list[Event]:
@@ -251,6 +317,8 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
             events += teams.decide(state.teams, leave, now)
         gone = schedules.RemoveRecipient(recipient_type="user", id=first.account_id)
         events += schedules.decide(state.schedules, gone, now)
+        events += _remove_escalation_recipient(state, "user", first.account_id, now)
+        events += contacts.remove_user(state.contacts, first.account_id, now)
     return events
 
 
@@ -272,7 +340,25 @@ def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> 
     if isinstance(command, teams.DeleteTeam) and events:
         gone = schedules.RemoveRecipient(recipient_type="team", id=command.team_id)
         events += schedules.decide(state.schedules, gone, now)
+        events += _remove_escalation_recipient(state, "team", command.team_id, now)
+        leave = routing.RemoveRoutingTeam(team_id=command.team_id)
+        events += routing.decide(state.routing, leave, now)
     return events
+
+
+def _decide_contacts(
+    state: OrgState, command: contacts.ContactCommand, now: datetime
+) -> list[Event]:
+    """A contacts command's events; only a member of the organization has contacts.
+
+    The member's account email is the address of their default contact method.
+    """
+    if state.access.deleted_at is not None:
+        raise Rejected("organization_deleted", "the organization was deleted")
+    member = state.access.members.get(command.account_id)
+    if member is None:
+        raise NotFound("user_not_found", f"user {command.account_id!r} is not a member")
+    return list(contacts.decide(state.contacts, command, now, email=member.email))
 
 
 def _decide_schedule(
@@ -293,7 +379,52 @@ def _decide_schedule(
         return None if found is None else found.id
 
     resolved = schedules.resolve_references(command, user, team)
-    return list(schedules.decide(state.schedules, resolved, now))
+    events: list[Event] = list(schedules.decide(state.schedules, resolved, now))
+    if isinstance(command, schedules.DeleteSchedule) and events:
+        events += _remove_escalation_recipient(state, "schedule", command.schedule_id, now)
+        events += _remove_routing_target(state, "schedule", command.schedule_id, now)
+    return events
+
+
+def _decide_escalation(
+    state: OrgState, command: escalations.EscalationCommand, now: datetime
+) -> list[Event]:
+    """An escalation policy command's events; the recipients it names must exist here.
+
+    Users are named by account id or email (Opsgenie's username), schedules and teams
+    by id or name; the events carry the ids. Another organization's ids are unknown here.
+    """
+
+    def user(ref: str) -> str | None:
+        member = state.access.members.get(ref) or access.member_by_email(state.access, ref)
+        return None if member is None else member.account_id
+
+    def schedule(ref: str) -> str | None:
+        if ref in state.schedules.schedules:
+            return ref
+        records = state.schedules.schedules.values()
+        named = [r.schedule.id for r in records if r.schedule.name == ref] or [
+            r.schedule.id for r in records if r.schedule.name.casefold() == ref.casefold()
+        ]
+        return named[0] if named else None
+
+    def team(ref: str) -> str | None:
+        found = state.teams.teams.get(ref) or teams.team_by_name(state.teams, ref)
+        return None if found is None else found.id
+
+    resolved = escalations.resolve_references(command, user, schedule, team)
+    events: list[Event] = list(escalations.decide(state.escalations, resolved, now))
+    if isinstance(command, escalations.DeleteEscalationPolicy) and events:
+        events += _remove_routing_target(state, "escalation", command.policy_id, now)
+    return events
+
+
+def _remove_escalation_recipient(
+    state: OrgState, recipient_type: str, recipient_id: str, now: datetime
+) -> list[Event]:
+    """The new versions of the policies that page a departed user, team or schedule."""
+    gone = escalations.RemoveRecipient(recipient_type=recipient_type, id=recipient_id)
+    return list(escalations.decide(state.escalations, gone, now))
 
 
 def _decide_heartbeat(
@@ -314,6 +445,8 @@ def _raise_heartbeat_alert(
 ) -> list[Event]:
     """The alert of an expired heartbeat: created, or counted on its open alias."""
     settings = state.heartbeats.heartbeats[expired.name].settings
+    # The heartbeat's owner team is the alert's responder (Opsgenie): it pages the team.
+    owner = alerts.Responder(type="team", id=settings.owner_team)
     command = alerts.CreateAlert(
         alert_id=expired.alert_id,
         message=settings.alert_message,
@@ -322,6 +455,7 @@ def _raise_heartbeat_alert(
         priority=settings.alert_priority,
         entity=expired.name,
         source="heartbeat",
+        responders=(_team_id(state, owner),) if settings.owner_team else (),
     )
     try:
         return list(alerts.decide(state.alerts, command, now))
@@ -338,3 +472,68 @@ def _close_heartbeat_alert(state: OrgState, name: str, now: datetime) -> list[Ev
         return []
     close = alerts.CloseAlert(alert_id=alert_id, source="heartbeat", note="Heartbeat pinged")
     return list(alerts.decide(state.alerts, close, now))
+
+
+def _decide_maintenance(
+    state: OrgState, command: maintenance.MaintenanceCommand, now: datetime
+) -> list[Event]:
+    """A maintenance command's events; the integrations and policies it names must exist here.
+
+    Entities are named by id. Another organization's ids are unknown here (422).
+    """
+    entities = getattr(command, "entities", None) or ()
+    for entity in entities:
+        known = (
+            state.integrations.integrations
+            if entity.type == "integration"
+            else state.escalations.policies
+        )
+        if entity.type in maintenance.ENTITY_TYPES and entity.id.strip() not in known:
+            kind = "Integration" if entity.type == "integration" else "Escalation policy"
+            raise Rejected(
+                "invalid_field", f"{kind} {entity.id!r} does not exist", field="entities"
+            )
+    return list(maintenance.decide(state.maintenance, command, now))
+
+
+def _decide_routing(state: OrgState, command: routing.RoutingCommand, now: datetime) -> list[Event]:
+    """A routing rule command's events: its team must exist; targets resolve to ids.
+
+    A target policy is named by id or name (ignoring case), a schedule likewise;
+    an unknown one (another organization's too) is refused, naming ``notify``.
+    """
+    if isinstance(command, routing.RemoveRoutingTeam | routing.RemoveRoutingTarget):
+        return list(routing.decide(state.routing, command, now))
+    teams.find_team(state.teams, command.team_id)
+    target = getattr(command, "target", None)
+    if target is not None and target.type in ("escalation", "schedule"):
+        resolved = _routing_target_id(state, target.type, target.id.strip())
+        if resolved is None:
+            kind = "Escalation policy" if target.type == "escalation" else "Schedule"
+            message = f"{kind} {target.id!r} does not exist"
+            raise Rejected("invalid_field", message, field="notify")
+        target = routing.RoutingTarget(type=target.type, id=resolved)
+        command = msgspec.structs.replace(command, target=target)
+    return list(routing.decide(state.routing, command, now))
+
+
+def _routing_target_id(state: OrgState, kind: str, ref: str) -> str | None:
+    """The id of the policy (``escalation``) or schedule ``ref`` names by id or name."""
+    if kind == "escalation":
+        if ref in state.escalations.policies:
+            return ref
+        policy = escalations.policy_by_name(state.escalations, ref)
+        return None if policy is None else policy.id
+    if ref in state.schedules.schedules:
+        return ref
+    records = state.schedules.schedules.values()
+    named = [r.schedule.id for r in records if r.schedule.name.casefold() == ref.casefold()]
+    return named[0] if named else None
+
+
+def _remove_routing_target(
+    state: OrgState, target_type: str, target_id: str, now: datetime
+) -> list[Event]:
+    """The routing rules that targeted a deleted policy or schedule, now routing to nobody."""
+    gone = routing.RemoveRoutingTarget(target_type=target_type, target_id=target_id)
+    return list(routing.decide(state.routing, gone, now))

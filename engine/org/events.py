@@ -9,10 +9,15 @@ import msgspec
 
 from engine.access import ACCESS_EVENT_TYPES, AccessCommand, AccessEvent
 from engine.alerts import ALERT_EVENT_TYPES, AlertCommand, AlertEvent
+from engine.contacts import CONTACT_EVENT_TYPES, ContactCommand, ContactEvent
+from engine.escalations import ESCALATION_EVENT_TYPES, EscalationCommand, EscalationEvent
 from engine.heartbeats import HEARTBEAT_EVENT_TYPES, HeartbeatCommand, HeartbeatEvent
 from engine.identity import IDENTITY_EVENT_TYPES, IdentityCommand, IdentityEvent
 from engine.integrations import INTEGRATION_EVENT_TYPES, IntegrationCommand, IntegrationEvent
+from engine.maintenance import MAINTENANCE_EVENT_TYPES, MaintenanceCommand, MaintenanceEvent
 from engine.org.state import Outcome
+from engine.paging import PAGING_EVENT_TYPES, PagingCommand, PagingEvent
+from engine.routing import ROUTING_EVENT_TYPES, RoutingCommand, RoutingEvent
 from engine.schedules import SCHEDULE_EVENT_TYPES, ScheduleCommand, ScheduleEvent
 from engine.teams import TEAM_EVENT_TYPES, TeamCommand, TeamEvent
 
@@ -37,6 +42,11 @@ Event = (
     | ScheduleEvent
     | IdentityEvent
     | TeamEvent
+    | ContactEvent
+    | EscalationEvent
+    | MaintenanceEvent
+    | RoutingEvent
+    | PagingEvent
     | RequestRecorded
 )
 Command = (
@@ -47,6 +57,11 @@ Command = (
     | ScheduleCommand
     | IdentityCommand
     | TeamCommand
+    | ContactCommand
+    | EscalationCommand
+    | MaintenanceCommand
+    | RoutingCommand
+    | PagingCommand
 )
 
 EVENT_TYPES: tuple[type, ...] = (
@@ -57,5 +72,10 @@ EVENT_TYPES: tuple[type, ...] = (
     *SCHEDULE_EVENT_TYPES,
     *IDENTITY_EVENT_TYPES,
     *TEAM_EVENT_TYPES,
+    *CONTACT_EVENT_TYPES,
+    *ESCALATION_EVENT_TYPES,
+    *MAINTENANCE_EVENT_TYPES,
+    *ROUTING_EVENT_TYPES,
+    *PAGING_EVENT_TYPES,
     RequestRecorded,
 )

@@ -16,12 +16,22 @@ from engine.access import AccessState
 from engine.access import initial_state as initial_access
 from engine.alerts import AlertsState
 from engine.alerts import initial_state as initial_alerts
+from engine.contacts import ContactsState
+from engine.contacts import initial_state as initial_contacts
+from engine.escalations import EscalationsState
+from engine.escalations import initial_state as initial_escalations
 from engine.heartbeats import HeartbeatsState
 from engine.heartbeats import initial_state as initial_heartbeats
 from engine.identity import IdentityState
 from engine.identity import initial_state as initial_identity
 from engine.integrations import IntegrationsState
 from engine.integrations import initial_state as initial_integrations
+from engine.maintenance import MaintenanceState
+from engine.maintenance import initial_state as initial_maintenance
+from engine.paging import PagingState
+from engine.paging import initial_state as initial_paging
+from engine.routing import RoutingState
+from engine.routing import initial_state as initial_routing
 from engine.schedules import SchedulesState
 from engine.schedules import initial_state as initial_schedules
 from engine.teams import TeamsState
@@ -31,7 +41,7 @@ __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", 
 
 # Bump whenever the shape of OrgState (or any area state) changes: snapshots of
 # another schema version are ignored and the state is folded from the log.
-SNAPSHOT_SCHEMA_VERSION = 3
+SNAPSHOT_SCHEMA_VERSION = 4
 
 
 @final
@@ -66,6 +76,11 @@ class OrgState(msgspec.Struct, kw_only=True):
     integrations: IntegrationsState = msgspec.field(default_factory=initial_integrations)
     schedules: SchedulesState = msgspec.field(default_factory=initial_schedules)
     teams: TeamsState = msgspec.field(default_factory=initial_teams)
+    contacts: ContactsState = msgspec.field(default_factory=initial_contacts)
+    paging: PagingState = msgspec.field(default_factory=initial_paging)
+    escalations: EscalationsState = msgspec.field(default_factory=initial_escalations)
+    maintenance: MaintenanceState = msgspec.field(default_factory=initial_maintenance)
+    routing: RoutingState = msgspec.field(default_factory=initial_routing)
     # Idempotency keys in arrival order (dicts keep insertion order), so the
     # oldest can be pruned from the front as new ones arrive.
     requests: dict[str, RecordedRequest] = msgspec.field(default_factory=dict)

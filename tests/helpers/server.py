@@ -63,13 +63,18 @@ class ServerProcess:
 
 @asynccontextmanager
 async def run_server(
-    dsn: str | None, *, env: dict[str, str] | None = None, startup_seconds: float = 30.0
+    dsn: str | None,
+    *,
+    env: dict[str, str] | None = None,
+    startup_seconds: float = 30.0,
+    port: int | None = None,
 ) -> AsyncIterator[ServerProcess]:
-    """Start ``pulsar serve`` on a free port; wait for /healthz; SIGTERM it on exit.
+    """Start ``pulsar serve`` on ``port`` (default: a free one); wait for /healthz; SIGTERM
+    it on exit.
 
     If it exits before it is healthy, the error carries the tail of its stderr.
     """
-    port = free_port()
+    port = port or free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in the finally below
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "web", "serve", "--port", str(port)],

@@ -20,6 +20,11 @@ PURE_PACKAGES = [
     "engine/schedules",
     "engine/identity",
     "engine/teams",
+    "engine/escalations",
+    "engine/maintenance",
+    "engine/routing",
+    "engine/contacts",
+    "engine/paging",
 ]
 
 FORBIDDEN_MODULES = frozenset({"trio", "httpx", "asyncpg", "eventstore", "random", "secrets"})

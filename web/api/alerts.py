@@ -30,6 +30,7 @@ from engine import (
     CreateAlert,
     DeleteAlert,
     EscalateAlert,
+    EscalateToNext,
     OrgState,
     Outcome,
     RemoveDetails,
@@ -43,6 +44,7 @@ from engine import (
     new_id,
     team_by_name,
 )
+from web.api.paging_json import PAGING_EVENT_NAMES, paging_view
 from web.api.schemas import (
     ActionRequest,
     AssignRequest,
@@ -244,6 +246,22 @@ async def get_alert(identifier: str) -> Response:
     return json_response({"data": await services().supervisor.read(key.org_id, view)})
 
 
+@blueprint.get("/alerts/<identifier>/notifications")
+async def alert_notifications(identifier: str) -> Response:
+    """How the alert pages: its escalations now, its undelivered pages, and the paging
+    part of its log (routing, rules fired, every page sent, failed, skipped and why)."""
+    key = principal()
+    alert_id = await _resolve(key, identifier)
+
+    def now_view(state: OrgState) -> dict[str, Any]:
+        return paging_view(state, alert_id)
+
+    current = await services().supervisor.read(key.org_id, now_view)
+    envelopes = await services().store.read_subject(key.org_id, alert_id)
+    log = [history_entry(e) for e in envelopes if e.type in PAGING_EVENT_NAMES]
+    return json_response({"data": {**current, "log": log}})
+
+
 @blueprint.get("/alerts/<identifier>/history")
 async def alert_history(identifier: str) -> Response:
     """The alert's own events, oldest first: its audit trail from the log."""
@@ -293,6 +311,10 @@ _POST_ACTIONS: dict[str, tuple[type, Callable[[Any, str], Command]]] = {
     "details": (
         DetailsRequest,
         lambda b, a: AddDetails(alert_id=a, details=b.details, **_noted(b)),
+    ),
+    "escalate-to-next": (
+        ActionRequest,
+        lambda b, a: EscalateToNext(alert_id=a, **_noted(b)),
     ),
     "escalate": (
         EscalateRequest,

@@ -39,7 +39,9 @@ _REDACTED = "[redacted]"
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: _REDACTED if (k.endswith("hash") or k in ("token", "password")) else _redact(v)
+            k: _REDACTED
+            if (k.endswith("hash") or k in ("token", "password", "secret"))
+            else _redact(v)
             for k, v in value.items()
         }
     if isinstance(value, list):

@@ -46,6 +46,8 @@ _KEYS = Access(Permission.MANAGE_KEYS)
 _MEMBERS = Access(Permission.MANAGE_MEMBERS)
 _AUDIT = Access(Permission.READ_AUDIT)
 _OWNERS = Access(Permission.DELETE_ORGANIZATION)
+# A user's own settings (contacts): the handler checks "the user, or CONFIGURE".
+_SELF = Access(Permission.READ)
 # The Opsgenie alert API also opens to the keys of api/opsgenie integrations.
 _OG_READ = Access(Permission.READ, integration_keys=True)
 _OG_WRITE = Access(Permission.ALERT_WRITE, integration_keys=True)
@@ -116,6 +118,26 @@ ROUTES: dict[str, Access] = {
     "teams.add_team_member": _CONFIGURE,
     "teams.change_team_member": _CONFIGURE,
     "teams.remove_team_member": _CONFIGURE,
+    # teams' routing rules
+    "routing.create_rule": _CONFIGURE,
+    "routing.list_rules": _READ,
+    "routing.get_rule": _READ,
+    "routing.update_rule": _CONFIGURE,
+    "routing.delete_rule": _CONFIGURE,
+    "routing.change_rule_order": _CONFIGURE,
+    # maintenance windows
+    "maintenance.create_maintenance": _CONFIGURE,
+    "maintenance.list_maintenance": _READ,
+    "maintenance.get_maintenance": _READ,
+    "maintenance.update_maintenance": _CONFIGURE,
+    "maintenance.delete_maintenance": _CONFIGURE,
+    "maintenance.cancel_maintenance": _CONFIGURE,
+    # escalation policies
+    "escalations.create_policy": _CONFIGURE,
+    "escalations.list_policies": _READ,
+    "escalations.get_policy": _READ,
+    "escalations.update_policy": _CONFIGURE,
+    "escalations.delete_policy": _CONFIGURE,
     # API keys (the secret is shown once, at creation)
     "api_keys.create_api_key": _KEYS,
     "api_keys.list_api_keys": _KEYS,
@@ -186,10 +208,58 @@ ROUTES: dict[str, Access] = {
     "opsgenie_teams.og_delete": _CONFIGURE,
     "opsgenie_teams.og_add_member": _CONFIGURE,
     "opsgenie_teams.og_remove_member": _CONFIGURE,
+    "opsgenie_routing.og_create": _CONFIGURE,
+    "opsgenie_routing.og_list": _READ,
+    "opsgenie_routing.og_get": _READ,
+    "opsgenie_routing.og_update": _CONFIGURE,
+    "opsgenie_routing.og_delete": _CONFIGURE,
+    "opsgenie_routing.og_change_order": _CONFIGURE,
+    "opsgenie_maintenance.og_create": _CONFIGURE,
+    "opsgenie_maintenance.og_list": _READ,
+    "opsgenie_maintenance.og_get": _READ,
+    "opsgenie_maintenance.og_update": _CONFIGURE,
+    "opsgenie_maintenance.og_delete": _CONFIGURE,
+    "opsgenie_maintenance.og_cancel": _CONFIGURE,
+    "opsgenie_maintenance.og_change_end_date": _CONFIGURE,
+    "opsgenie_escalations.og_create": _CONFIGURE,
+    "opsgenie_escalations.og_list": _READ,
+    "opsgenie_escalations.og_get": _READ,
+    "opsgenie_escalations.og_update": _CONFIGURE,
+    "opsgenie_escalations.og_delete": _CONFIGURE,
     "audit.list_events": _AUDIT,
+    # users' contact methods, notification rules and quiet hours: any reader passes the
+    # gate; the handler admits the user themselves or a principal with CONFIGURE
+    "contacts.list_methods": _SELF,
+    "contacts.create_method": _SELF,
+    "contacts.get_method": _SELF,
+    "contacts.update_method": _SELF,
+    "contacts.delete_method": _SELF,
+    "contacts.verify_method": _SELF,
+    "contacts.resend_verification": _SELF,
+    "contacts.list_rules": _SELF,
+    "contacts.create_rule": _SELF,
+    "contacts.get_rule": _SELF,
+    "contacts.update_rule": _SELF,
+    "contacts.delete_rule": _SELF,
+    "contacts.get_quiet_hours": _SELF,
+    "contacts.set_quiet_hours": _SELF,
+    "opsgenie_contacts.og_create_contact": _SELF,
+    "opsgenie_contacts.og_list_contacts": _SELF,
+    "opsgenie_contacts.og_get_contact": _SELF,
+    "opsgenie_contacts.og_update_contact": _SELF,
+    "opsgenie_contacts.og_delete_contact": _SELF,
+    "opsgenie_contacts.og_enable_contact": _SELF,
+    "opsgenie_contacts.og_disable_contact": _SELF,
+    "opsgenie_contacts.og_create_rule": _SELF,
+    "opsgenie_contacts.og_list_rules": _SELF,
+    "opsgenie_contacts.og_get_rule": _SELF,
+    "opsgenie_contacts.og_update_rule": _SELF,
+    "opsgenie_contacts.og_delete_rule": _SELF,
     # users, invitations and the organization (the admin's side)
     "users.list_users_route": _READ,
     "users.get_user": _READ,
+    "notifications.user_notifications": _READ,
+    "alerts.alert_notifications": _READ,
     "users.create_user": _MEMBERS,
     "users.update_user": _MEMBERS,
     "users.delete_user": _MEMBERS,
@@ -217,10 +287,18 @@ ROUTES: dict[str, Access] = {
     # live updates: the first frame is the credential (web.ws checks it, and the
     # READ permission, itself; before_request hooks do not run for WebSockets)
     "ws.stream": Access(credential=False),
+    # signed one-click acknowledge/close links (web.api.actions): the token is the
+    # credential; every request counts against the caller address's budget
+    "actions.show_action": Access(credential=False, ip_limited=True),
+    "actions.perform_action": Access(credential=False, ip_limited=True),
+    # Slack button clicks: the handler verifies Slack's request signature itself
+    "slack.interactions": WEBHOOK,
     # test mode only (PULSAR_TEST_MODE)
     "testing.advance": Access(),
     "testing.echo": PUBLIC,
     "testing.now": PUBLIC,
+    "test_clock.test_clock_now": PUBLIC,
+    "test_clock.test_clock_change": Access(),
 }
 
 _PREFIX_SUFFIXES = ("_prefixed_slash", "_prefixed")

@@ -1,0 +1,205 @@
+"""The notifier: delivers every organization's outbox and reports each outcome back.
+
+Design.md decision 7: a page is a committed ``NotificationRequested`` first.
+The notifier learns of it from the actor's commit listener (at once) and from
+a sweep of every running actor's outbox (after a restart, or when its queue
+was full). It delivers each page through ``deliver`` and submits the outcome
+as a ``RecordDelivery`` command, which becomes ``NotificationDelivered`` or
+``NotificationFailed``.
+
+Promises (reliability.md I3, I4, decision 8):
+
+- a page in the outbox is delivered by this process at most once; only a page
+  found in the outbox by a sweep that this process never saw requested (it was
+  requested before a restart, and may have been sent just before the crash)
+  is sent again, with the same notification id and marked possibly duplicated;
+- a delivered page whose outcome could not be recorded (database down) is not
+  sent again: its outcome is re-submitted until it is recorded;
+- ``deliver`` re-checks the committed state first, so a page withdrawn
+  meanwhile (acknowledged, closed) is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final, final
+
+import msgspec
+import structlog
+import trio
+
+from engine.context import SYSTEM
+from engine.errors import PulsarError
+from engine.org import OrgState
+from engine.paging import Pending, RecordDelivery
+from engine.runtime.supervisor import OrgSupervisor
+from eventstore import Envelope
+
+__all__ = ["Delivery", "DeliveryReport", "Notifier"]
+
+log = structlog.get_logger("pulsar.notifier")
+
+_REQUESTED: Final = "NotificationRequested"
+_DONE_REMEMBERED: Final = 100_000
+
+
+@final
+class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``deliver`` reports: sent or not, with the provider's words."""
+
+    delivered: bool
+    detail: str = ""
+
+
+# deliver(org_id, pending, possibly_duplicate) -> outcome, or None when the page is
+# no longer pending (withdrawn meanwhile): nothing was sent and nothing is recorded.
+Delivery = Callable[[str, Pending, bool], Awaitable[DeliveryReport | None]]
+
+
+@final
+class _Job(msgspec.Struct, frozen=True):
+    org_id: str
+    pending: Pending
+    possibly_duplicate: bool
+
+
+@final
+class Notifier:
+    """One per process; ``listener`` goes into the supervisor's listeners."""
+
+    def __init__(
+        self,
+        supervisor: OrgSupervisor,
+        deliver: Delivery,
+        *,
+        concurrency: int = 16,
+        queue_size: int = 10_000,
+        sweep_interval: float = 5.0,
+    ) -> None:
+        self._supervisor = supervisor
+        self._deliver = deliver
+        self._limiter = trio.CapacityLimiter(concurrency)
+        self._send, self._recv = trio.open_memory_channel[_Job](queue_size)
+        self._sweep_interval = sweep_interval
+        self._seen: set[str] = set()  # requested while this process ran (or taken by a sweep)
+        self._done: dict[str, None] = {}  # settled here lately (a sweep may read an older outbox)
+        self._unrecorded: dict[str, tuple[str, RecordDelivery]] = {}  # id -> (org, outcome)
+        self._wake = trio.Event()
+        self.delivered = 0
+        self.failed = 0
+
+    # -- the commit listener (never blocks the actor) ----------------------
+    def listener(self, org_id: str, envelopes: Sequence[Envelope], state: OrgState) -> None:
+        outbox = state.paging.outbox
+        for envelope in envelopes:
+            if envelope.type != _REQUESTED:
+                continue
+            for ident, pending in _requested(envelope, outbox):
+                self._seen.add(ident)
+                self._queue(_Job(org_id, pending, False))
+
+    def _queue(self, job: _Job) -> None:
+        try:
+            self._send.send_nowait(job)
+        except trio.WouldBlock:
+            # The sweep finds it in the outbox again (bounded memory, I9).
+            self._seen.discard(job.pending.notification_id)
+            self._wake.set()
+
+    # -- the tasks ---------------------------------------------------------
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Deliver until cancelled: one task per page (bounded), and the sweep."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._sweep_loop)
+            task_status.started()
+            async for job in self._recv:
+                await self._limiter.acquire_on_behalf_of(job.pending.notification_id)
+                nursery.start_soon(self._handle, job)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await self.sweep()
+            with trio.move_on_after(self._sweep_interval):
+                await self._wake.wait()
+            self._wake = trio.Event()
+
+    async def sweep(self) -> None:
+        """Queue every outbox entry this process has not seen; re-record unrecorded outcomes."""
+        for ident, (org_id, record) in list(self._unrecorded.items()):
+            if await self._record(org_id, record):
+                del self._unrecorded[ident]
+                self._settled(ident)
+        for stats in self._supervisor.statistics():
+            org_id = stats.org_id
+            try:
+                pending = await self._supervisor.read(org_id, _outbox)
+            except PulsarError:
+                continue
+            for item in pending:
+                ident = item.notification_id
+                if ident in self._seen or ident in self._done or ident in self._unrecorded:
+                    continue
+                self._seen.add(ident)
+                log.info("notification_resumed", org_id=org_id, notification_id=ident)
+                self._queue(_Job(org_id, item, True))
+
+    async def _handle(self, job: _Job) -> None:
+        ident = job.pending.notification_id
+        try:
+            outcome = await self._deliver(job.org_id, job.pending, job.possibly_duplicate)
+        except Exception as error:  # a bug in a channel must not lose the page silently
+            log.exception("delivery_crashed", org_id=job.org_id, notification_id=ident)
+            outcome = DeliveryReport(delivered=False, detail=f"internal error: {error!r}")
+        finally:
+            self._limiter.release_on_behalf_of(ident)
+        if outcome is None:
+            self._settled(ident)
+            return
+        if outcome.delivered:
+            self.delivered += 1
+        else:
+            self.failed += 1
+        record = RecordDelivery(
+            notification_id=ident,
+            alert_id=job.pending.alert_id,
+            delivered=outcome.delivered,
+            detail=outcome.detail[:1000],
+            possibly_duplicate=job.possibly_duplicate,
+        )
+        if not await self._record(job.org_id, record):
+            self._unrecorded[ident] = (job.org_id, record)
+            return
+        self._settled(ident)
+
+    def _settled(self, ident: str) -> None:
+        self._seen.discard(ident)
+        self._done[ident] = None
+        if len(self._done) > _DONE_REMEMBERED:
+            del self._done[next(iter(self._done))]
+
+    async def _record(self, org_id: str, record: RecordDelivery) -> bool:
+        ctx = msgspec.structs.replace(SYSTEM, causation=f"notifier:{record.notification_id}")
+        try:
+            await self._supervisor.submit(org_id, record, ctx)
+        except PulsarError as error:
+            log.warning(
+                "delivery_not_recorded",
+                org_id=org_id,
+                notification_id=record.notification_id,
+                error=str(error),
+            )
+            return False
+        return True
+
+
+_id_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def _requested(envelope: Envelope, outbox: dict[str, Pending]) -> list[tuple[str, Pending]]:
+    ident = _id_decoder.decode(envelope.data).get("notification_id")
+    pending = outbox.get(ident) if isinstance(ident, str) else None
+    return [] if pending is None or ident is None else [(ident, pending)]
+
+
+def _outbox(state: OrgState) -> list[Pending]:
+    return list(state.paging.outbox.values())
