@@ -29,7 +29,7 @@ from typing import Any, Literal, final
 import msgspec
 import msgspec.inspect as mi
 
-from engine import AlertEvent, Event, FieldMapping, Responder
+from engine import AlertEvent, Event, FieldMapping, PagingEvent, Responder
 from web.api import teams, users
 from web.api.api_keys import ApiKeyIn
 from web.api.auth import AcceptIn, LoginIn, PasswordIn, ProfileIn, RegisterIn
@@ -552,6 +552,8 @@ RESPONSES: tuple[Any, ...] = (
 # Unions worth a name of their own: name -> the union type.
 NAMED_UNIONS: dict[str, Any] = {
     "AlertEvent": AlertEvent,
+    "PagingEvent": PagingEvent,
+    "AlertHistoryEvent": AlertEvent | PagingEvent,
     "ServerFrame": ws.ServerFrame,
     "ClientFrame": ws.ClientFrame,
     "SnapshotData": ws.SnapshotData,
@@ -559,8 +561,8 @@ NAMED_UNIONS: dict[str, Any] = {
 }
 # Narrower than the server's annotation, where the data is known to be narrower: an
 # alert's history (REST and the ``alert`` topic) is read by the alert's subject, so
-# its events are alert events, not any of the organization's events.
-NARROWED: dict[Any, Any] = {Event: AlertEvent}
+# its events are the alert's own and its paging's, not any of the organization's events.
+NARROWED: dict[Any, Any] = {Event: AlertEvent | PagingEvent}
 # TypeScript names for Structs whose Python name would shadow a global or clash.
 RENAMED: dict[type, str] = {
     ws.Error: "ErrorFrame",

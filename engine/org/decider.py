@@ -14,8 +14,9 @@ already accepted returns the recorded outcome and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any, Final
 
 import msgspec
 
@@ -117,37 +118,51 @@ def _check_integration_enabled(state: OrgState, command: Command) -> None:
 
 
 def evolve(state: OrgState, event: Event) -> OrgState:
-    """Apply one committed event; total, never raises."""
+    """Apply one committed event; total, never raises.
+
+    Dispatched by the event's exact type (every event class is final): one dict
+    lookup instead of up to a dozen ``isinstance`` checks against the areas' type
+    tuples, which took about half of replay's fold time.
+    """
     state.version += 1
-    if isinstance(event, RequestRecorded):
-        _record_request(state, event)
-    elif isinstance(event, access.ACCESS_EVENT_TYPES):
-        access.evolve(state.access, event)
-    elif isinstance(event, integrations.INTEGRATION_EVENT_TYPES):
-        integrations.evolve(state.integrations, event)
-    elif isinstance(event, heartbeats.HEARTBEAT_EVENT_TYPES):
-        heartbeats.evolve(state.heartbeats, event)
-    elif isinstance(event, schedules.SCHEDULE_EVENT_TYPES):
-        schedules.evolve(state.schedules, event)
-    elif isinstance(event, identity.IDENTITY_EVENT_TYPES):
-        identity.evolve(state.identity, event)
-    elif isinstance(event, teams.TEAM_EVENT_TYPES):
-        teams.evolve(state.teams, event)
-    elif isinstance(event, contacts.CONTACT_EVENT_TYPES):
-        contacts.evolve(state.contacts, event)
-        paging.on_account_change(state.paging, state, event.account_id)
-    elif isinstance(event, paging.PAGING_EVENT_TYPES):
-        paging.evolve(state.paging, state, event)
-    elif isinstance(event, escalations.ESCALATION_EVENT_TYPES):
-        escalations.evolve(state.escalations, event)
-    elif isinstance(event, maintenance.MAINTENANCE_EVENT_TYPES):
-        maintenance.evolve(state.maintenance, event)
-    elif isinstance(event, routing.ROUTING_EVENT_TYPES):
-        routing.evolve(state.routing, event)
-    else:
-        alerts.evolve(state.alerts, event)
-        paging.on_alert_event(state.paging, state, event)
+    _EVOLVERS.get(type(event), _evolve_alert)(state, event)
     return state
+
+
+def _evolve_contact(state: OrgState, event: contacts.ContactEvent) -> None:
+    contacts.evolve(state.contacts, event)
+    paging.on_account_change(state.paging, state, event.account_id)
+
+
+def _evolve_alert(state: OrgState, event: alerts.AlertEvent) -> None:
+    alerts.evolve(state.alerts, event)
+    paging.on_alert_event(state.paging, state, event)
+
+
+_Evolver = Callable[[OrgState, Any], object]  # (some areas return their state)
+
+
+def _evolvers() -> dict[type, _Evolver]:
+    """The evolve of each event type, from the areas' event type tuples."""
+    areas: list[tuple[tuple[type, ...], _Evolver]] = [
+        ((RequestRecorded,), lambda s, e: _record_request(s, e)),  # (defined below)
+        (access.ACCESS_EVENT_TYPES, lambda s, e: access.evolve(s.access, e)),
+        (integrations.INTEGRATION_EVENT_TYPES, lambda s, e: integrations.evolve(s.integrations, e)),
+        (heartbeats.HEARTBEAT_EVENT_TYPES, lambda s, e: heartbeats.evolve(s.heartbeats, e)),
+        (schedules.SCHEDULE_EVENT_TYPES, lambda s, e: schedules.evolve(s.schedules, e)),
+        (identity.IDENTITY_EVENT_TYPES, lambda s, e: identity.evolve(s.identity, e)),
+        (teams.TEAM_EVENT_TYPES, lambda s, e: teams.evolve(s.teams, e)),
+        (contacts.CONTACT_EVENT_TYPES, _evolve_contact),
+        (paging.PAGING_EVENT_TYPES, lambda s, e: paging.evolve(s.paging, s, e)),
+        (escalations.ESCALATION_EVENT_TYPES, lambda s, e: escalations.evolve(s.escalations, e)),
+        (maintenance.MAINTENANCE_EVENT_TYPES, lambda s, e: maintenance.evolve(s.maintenance, e)),
+        (routing.ROUTING_EVENT_TYPES, lambda s, e: routing.evolve(s.routing, e)),
+        (alerts.ALERT_EVENT_TYPES, _evolve_alert),
+    ]
+    return {kind: apply for types, apply in areas for kind in types}
+
+
+_EVOLVERS: Final = _evolvers()
 
 
 def fold(state: OrgState, events: Iterable[Event]) -> OrgState:

@@ -545,7 +545,7 @@ def _start(
             at=now,
             run_id=f"{alert.id}:{number}",
             started_at=started_at,
-            reason=_describe(target.decision),
+            reason=_describe(world, target.decision),
             policy_id=target.policy.id if target.policy is not None else None,
             policy_version=target.policy.version if target.policy is not None else 0,
             recipient_type=target.recipient.type if target.recipient is not None else "",
@@ -560,11 +560,33 @@ def _start(
     return events
 
 
-def _describe(decision: e.RoutingDecided) -> str:
-    who = f"{decision.responder_type} responder {decision.responder_id}"
+def _describe(world: World, decision: e.RoutingDecided) -> str:
+    """Why a run exists, by names: "team 'ops', routing rule 'db' -> escalation 'db-oncall'"."""
+    kind = decision.responder_type
+    who = f"{kind} {_name_of(world, kind, decision.responder_id)}"
     if decision.rule_id is not None:
         who += f", routing rule {decision.rule_name!r}"
-    return f"{who} -> {decision.target_type} {decision.target_id or ''}".rstrip()
+    target = decision.target_type
+    named = "team" if target == "members" else target
+    return f"{who} -> {target} {_name_of(world, named, decision.target_id or '')}"
+
+
+def _name_of(world: World, kind: str, ident: str) -> str:
+    """A responder's or target's name for people to read (its id when it has none)."""
+    name: str | None = None
+    if kind == "escalation":
+        policy = world.escalations.policies.get(ident)
+        name = policy.name if policy is not None else None
+    elif kind == "schedule":
+        record = world.schedules.schedules.get(ident)
+        name = record.schedule.name if record is not None else None
+    elif kind == "team":
+        team = world.teams.teams.get(ident)
+        name = team.name if team is not None else None
+    elif kind == "user":
+        member = world.access.members.get(ident)
+        return member.email if member is not None else ident
+    return repr(name) if name is not None else ident
 
 
 def _route(

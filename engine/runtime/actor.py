@@ -246,8 +246,14 @@ class OrgActor:
             raise Unavailable("actor_stopped", "organization is restarting; retry") from None
 
     async def read(self, fn: Callable[[OrgState], T]) -> T:
-        """Run ``fn`` on committed state (never on a batch being appended)."""
+        """Run ``fn`` on committed state (never on a batch being appended).
+
+        Raises ``Unavailable`` when the batch it waited for failed: the state holds
+        uncommitted changes and the actor is stopping (it is rebuilt from the log).
+        """
         while self._dirty:
+            if self.stopped:
+                raise Unavailable("actor_stopped", "organization is restarting; retry")
             await self._clean.wait()
         return fn(self.state)
 
@@ -369,6 +375,9 @@ class OrgActor:
         except BaseException as error:
             for reply, _, _ in results:
                 reply.set(None, Unavailable("not_committed", "the write was not committed; retry"))
+            # Readers waiting for this batch must not see its uncommitted state: they
+            # wake, find the actor stopped and get Unavailable (``read``).
+            self.stopped = True
             self._clean.set()
             log.error(
                 "append_failed", org_id=self.org_id, error=repr(error), events=len(new_events)

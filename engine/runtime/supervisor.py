@@ -93,8 +93,15 @@ class OrgSupervisor:
         return await actor.submit_many(commands, ctx)
 
     async def read(self, org_id: str, fn: Callable[[OrgState], T]) -> T:
-        """Run ``fn`` on ``org_id``'s committed state."""
-        return await (await self.actor(org_id)).read(fn)
+        """Run ``fn`` on ``org_id``'s committed state (once more on a rebuilt actor when
+        the batch it waited for failed)."""
+        for attempt in range(2):
+            try:
+                return await (await self.actor(org_id)).read(fn)
+            except Unavailable as error:
+                if error.code != "actor_stopped" or attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def start_all(self, org_ids: Sequence[str]) -> None:
         """Start the given organizations' actors (so their timers run after a restart)."""

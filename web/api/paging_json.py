@@ -62,10 +62,13 @@ def paging_view(state: OrgState, alert_id: str) -> dict[str, Any]:
 
 def notification_records(state: OrgState, account_id: str) -> list[dict[str, Any]]:
     """A person's latest notifications, newest first."""
+    alerts = state.alerts.alerts
     return [
         {
             "notificationId": r.notification_id or None,
             "alertId": r.alert_id,
+            "alertTinyId": str(alerts[r.alert_id].tiny_id) if r.alert_id in alerts else None,
+            "alertMessage": alerts[r.alert_id].message if r.alert_id in alerts else None,
             "contactMethodId": r.contact_method_id or None,
             "method": r.method or None,
             "status": r.status,

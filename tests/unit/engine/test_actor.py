@@ -302,3 +302,39 @@ async def test_listeners_get_each_committed_batch_with_the_state_after_it() -> N
     for org_id, versions, state_version, alert_count in seen:
         assert org_id == ORG
         assert state_version == versions[-1] == alert_count
+
+
+async def test_a_reader_waiting_for_a_failed_batch_gets_unavailable_not_a_spin() -> None:
+    """A read that waits for a batch whose append fails is told to retry (the state holds
+    uncommitted changes); it used to spin on the batch's already-set event forever."""
+
+    class FailingStore(MemoryEventStore):
+        gate = trio.Event()
+
+        async def append(self, org_id, expected_version, events):  # type: ignore[no-untyped-def]
+            await self.gate.wait()
+            raise OSError("disk on fire")
+
+    store = FailingStore()
+    async with open_org_supervisor(store, TrioClock(start=START)) as sup:
+        actor = await sup.actor(ORG)
+        outcomes: list[str] = []
+
+        async def write() -> None:
+            with pytest.raises(Unavailable):
+                await actor.submit(create(1), CTX)
+            outcomes.append("write refused")
+
+        async def read() -> None:
+            with pytest.raises(Unavailable):
+                await actor.read(lambda state: state.version)
+            outcomes.append("read refused")
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(write)
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.start_soon(read)
+                await trio.testing.wait_all_tasks_blocked()
+                store.gate.set()
+        assert sorted(outcomes) == ["read refused", "write refused"]

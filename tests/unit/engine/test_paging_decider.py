@@ -383,7 +383,7 @@ def test_team_routing_rules_page_a_policy_a_schedule_or_nobody() -> None:
         started(
             "A",
             0,
-            "team responder ops, routing rule 'P1 rule' -> schedule primary",
+            "team 'ops', routing rule 'P1 rule' -> schedule 'primary'",
             recipient=("schedule", "primary"),
         ),
         fired(
@@ -413,7 +413,7 @@ def test_team_routing_rules_page_a_policy_a_schedule_or_nobody() -> None:
         started(
             "C",
             0,
-            "team responder ops, routing rule 'P4 rule' -> escalation urgent",
+            "team 'ops', routing rule 'P4 rule' -> escalation 'urgent'",
             policy=("urgent", 1),
         ),
     ]
@@ -727,9 +727,9 @@ def test_escalating_passes_over_an_escalation_left_without_rules() -> None:
     direct = "direct page, rule 1 (user ann@example.com)"
     assert events == [
         routed("A", "escalation", "solo", "escalation", "solo"),
-        started("A", 0, "escalation responder solo -> escalation solo", policy=("solo", 2)),
+        started("A", 0, "escalation 'solo' -> escalation 'solo'", policy=("solo", 2)),
         routed("A", "user", "ann", "user", "ann"),
-        started("A", 1, "user responder ann -> user ann", recipient=("user", "ann")),
+        started("A", 1, "user ann@example.com -> user ann@example.com", recipient=("user", "ann")),
         fired("A", 1, 0, "paged", minute=0, recipients=("ann",), detail=direct),
         requested("A", "ann", direct, minute=0),
     ]
@@ -794,7 +794,7 @@ def test_an_added_responder_is_paged_from_the_moment_it_was_added() -> None:
     assert [type(e).__name__ for e in added][:1] == ["AlertResponderAdded"]
     assert paged(added) == [
         routed("A", "escalation", "p", "escalation", "p", minute=7),
-        started("A", 0, "escalation responder p -> escalation p", minute=7, policy=("p", 1)),
+        started("A", 0, "escalation 'p' -> escalation 'p'", minute=7, policy=("p", 1)),
         fired("A", 0, 0, "paged", minute=7, recipients=("ann",), detail=ann),
         requested("A", "ann", ann, minute=7),
     ]
@@ -817,7 +817,7 @@ def test_escalating_an_acknowledged_alert_to_a_policy_starts_it_now() -> None:
     assert [type(e).__name__ for e in escalated][:1] == ["AlertEscalated"]
     assert paged(escalated) == [
         routed("A", "escalation", "p", "escalation", "p", minute=5),
-        started("A", 1, "escalation responder p -> escalation p", minute=5, policy=("p", 1)),
+        started("A", 1, "escalation 'p' -> escalation 'p'", minute=5, policy=("p", 1)),
         fired("A", 1, 0, "paged", minute=5, recipients=("bob",), detail=bob),
         requested("A", "bob", bob, minute=5),
     ]
@@ -862,7 +862,7 @@ def test_the_end_of_a_window_releases_only_the_escalations_it_held() -> None:
     held = org.create("A", ("escalation", "p"))
     assert paged(held) == [
         routed("A", "escalation", "p", "escalation", "p"),
-        started("A", 0, "escalation responder p -> escalation p", policy=("p", 1), held_by=window),
+        started("A", 0, "escalation 'p' -> escalation 'p'", policy=("p", 1), held_by=window),
     ]
     org.alert("B", ("escalation", "q"))
     org.alert("C", ("escalation", "p"))

@@ -22,6 +22,7 @@ from engine import (
     RoutingDecided,
     SnoozeAlert,
     UnacknowledgeAlert,
+    Unavailable,
     contacts,
     decode_events,
     escalations,
@@ -31,7 +32,7 @@ from engine import (
     schedules,
     teams,
 )
-from eventstore import MemoryEventStore
+from eventstore import DatabaseUnavailable, MemoryEventStore
 from tests.helpers.paging import ORG, Env, Page, open_env
 
 
@@ -565,3 +566,51 @@ async def test_s36_an_expired_heartbeat_pages_its_team_and_the_next_ping_stops_i
         await env.run(heartbeats.PingHeartbeat(name="testone"))
         await env.quiescent(30)  # past A's 15-minute step (M1 is due again only at 121)
         assert len(env.pager.pages) == 1
+
+
+class OutageStore(MemoryEventStore):
+    """A log whose database can be taken down: every read and write then fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise DatabaseUnavailable("connection refused")
+
+    async def append(self, org_id, expected_version, events):  # type: ignore[no-untyped-def]
+        await trio.lowlevel.checkpoint()
+        self._check()
+        return await super().append(org_id, expected_version, events)
+
+    async def load_snapshot(self, org_id, schema_version):  # type: ignore[no-untyped-def]
+        self._check()
+        return await super().load_snapshot(org_id, schema_version)
+
+
+async def test_a_database_outage_fails_closed_and_overdue_pages_go_out_once_on_recovery(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Decision 10: while the database is down nothing is acknowledged; B's page due at 30
+    goes out once, marked late, within a minute of the database's return at 32."""
+    store = OutageStore()
+    async with open_env(store) as env:
+        a, b = await env.member("a@example.com"), await env.member("b@example.com")
+        policy = await env.policy("ab", [(0, "user", a), (30, "user", b)])
+        alert = await env.alert("db", ("escalation", policy))
+        await env.at_minute(29)
+        store.down = True
+        await env.at_minute(31)
+        with pytest.raises(Unavailable):
+            await env.run(AcknowledgeAlert(alert_id=alert, user="b@example.com"))
+        await env.at_minute(32)
+        store.down = False
+        await env.at_minute(33)
+        assert [(p.account, p.late) for p in env.pager.pages] == [(a, False), (b, True)]
+        [late] = [p for p in env.pager.pages if p.account == b]
+        assert 32 <= late.minute <= 33
+        assert (
+            await env.supervisor.read(ORG, lambda s: s.alerts.alerts[alert].acknowledged) is False
+        )
+        await env.quiescent(3)

@@ -18,6 +18,7 @@ export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 const team = (id: string) => `/teams/${encodeURIComponent(id)}`;
 
 export const listTeams = () => api.get<TeamList>('/teams');
+export const getTeam = (id: string) => api.get<TeamOne>(team(id));
 export const createTeam = (body: TeamIn) => api.post<TeamOne>('/teams', body);
 export const deleteTeam = (id: string) => api.delete<unknown>(team(id));
 export const addTeamMember = (id: string, userId: string, role = 'member') =>

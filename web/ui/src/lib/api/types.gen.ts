@@ -325,7 +325,117 @@ export interface AlertDeleted {
 	source: string;
 }
 
-export type AlertEvent =
+/** How one responder of the alert is paged, and why. */
+export interface RoutingDecided {
+	type: "RoutingDecided";
+	alert_id: string;
+	at: DateTime;
+	responder_type: string;
+	responder_id: string;
+	target_type: string;
+	target_id: string | null;
+	rule_id: string | null;
+	rule_name: string;
+	detail: string;
+}
+
+/** An escalation of the alert began, timed from ``started_at``. */
+export interface EscalationStarted {
+	type: "EscalationStarted";
+	alert_id: string;
+	at: DateTime;
+	run_id: string;
+	started_at: DateTime;
+	reason: string;
+	policy_id: string | null;
+	policy_version: number;
+	recipient_type: string;
+	recipient_id: string;
+	held_by: string | null;
+}
+
+/** A held escalation starts over from its first rule at ``at`` (maintenance ended). */
+export interface EscalationResumed {
+	type: "EscalationResumed";
+	alert_id: string;
+	at: DateTime;
+	run_id: string;
+}
+
+/** Rule ``rule_index`` of pass ``pass_no`` came due at ``due_at`` and was handled. */
+export interface EscalationRuleFired {
+	type: "EscalationRuleFired";
+	alert_id: string;
+	at: DateTime;
+	run_id: string;
+	pass_no: number;
+	rule_index: number;
+	due_at: DateTime;
+	outcome: string;
+	recipients: string[];
+	detail: string;
+	late: boolean;
+	manual: boolean;
+	until_closed: boolean;
+}
+
+/** A page to ``account_id`` on one contact method must be delivered (the outbox). */
+export interface NotificationRequested {
+	type: "NotificationRequested";
+	alert_id: string;
+	at: DateTime;
+	notification_id: string;
+	account_id: string;
+	contact_method_id: string;
+	method: string;
+	address: string;
+	due_at: DateTime;
+	reason: string;
+	late: boolean;
+	until_closed: boolean;
+}
+
+/** A page to ``account_id`` that was not sent, and why (unverified, quiet hours...). */
+export interface NotificationSkipped {
+	type: "NotificationSkipped";
+	alert_id: string;
+	at: DateTime;
+	account_id: string;
+	contact_method_id: string;
+	reason: string;
+	due_at: DateTime;
+}
+
+/** The channel accepted the notification (``detail``: the provider's answer). */
+export interface NotificationDelivered {
+	type: "NotificationDelivered";
+	alert_id: string;
+	at: DateTime;
+	notification_id: string;
+	detail: string;
+	possibly_duplicate: boolean;
+}
+
+/** The channel refused or could not be reached after its retries; not retried. */
+export interface NotificationFailed {
+	type: "NotificationFailed";
+	alert_id: string;
+	at: DateTime;
+	notification_id: string;
+	reason: string;
+	possibly_duplicate: boolean;
+}
+
+/** A requested notification was withdrawn before delivery (acknowledged, closed). */
+export interface NotificationCancelled {
+	type: "NotificationCancelled";
+	alert_id: string;
+	at: DateTime;
+	notification_id: string;
+	reason: string;
+}
+
+export type AlertHistoryEvent =
 	| AlertCreated
 	| AlertDeduplicated
 	| AlertAcknowledged
@@ -344,7 +454,16 @@ export type AlertEvent =
 	| AlertDescriptionUpdated
 	| AlertEscalated
 	| AlertResponderAdded
-	| AlertDeleted;
+	| AlertDeleted
+	| RoutingDecided
+	| EscalationStarted
+	| EscalationResumed
+	| EscalationRuleFired
+	| NotificationRequested
+	| NotificationSkipped
+	| NotificationDelivered
+	| NotificationFailed
+	| NotificationCancelled;
 
 /** Who caused an event: ``kind`` is ``user``, ``api_key``, ``integration`` or ``system``. */
 export interface HistoryActor {
@@ -357,7 +476,7 @@ export interface HistoryEntry {
 	version: number;
 	type: string;
 	recorded_at: DateTime;
-	event: AlertEvent;
+	event: AlertHistoryEvent;
 	actor: HistoryActor;
 	request_id: string;
 	remote_addr: string;

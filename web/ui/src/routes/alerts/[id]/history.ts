@@ -1,8 +1,8 @@
 /** One line per history event, as a person reads it. */
-import type { AlertEvent, HistoryEntry } from '$lib/api/types.gen';
+import type { AlertHistoryEvent, HistoryEntry } from '$lib/api/types.gen';
 import { duration } from '$lib/format';
 
-export function describeEvent(event: AlertEvent): string {
+export function describeEvent(event: AlertHistoryEvent): string {
 	switch (event.type) {
 		case 'AlertCreated':
 			return `Created with priority ${event.priority}`;
@@ -42,6 +42,27 @@ export function describeEvent(event: AlertEvent): string {
 			return `Responder added: ${event.responder.type} ${event.responder.id}`;
 		case 'AlertDeleted':
 			return 'Deleted';
+		// Paging: shown in full in the paging panel; one line each here.
+		case 'RoutingDecided':
+			return event.target_type === 'none'
+				? `Routed to nobody: ${event.detail}`
+				: `Routed to ${event.target_type}${event.rule_name ? ` by rule “${event.rule_name}”` : ''}`;
+		case 'EscalationStarted':
+			return event.held_by ? 'Escalation held (maintenance)' : 'Escalation started';
+		case 'EscalationResumed':
+			return 'Escalation resumed after maintenance';
+		case 'EscalationRuleFired':
+			return `Rule ${event.rule_index + 1}: ${event.outcome}${event.late ? ' (late)' : ''}`;
+		case 'NotificationRequested':
+			return `Page requested (${event.method})`;
+		case 'NotificationSkipped':
+			return `Page skipped: ${event.reason}`;
+		case 'NotificationDelivered':
+			return `Page delivered${event.possibly_duplicate ? ' (possibly duplicated)' : ''}`;
+		case 'NotificationFailed':
+			return `Page failed: ${event.reason}`;
+		case 'NotificationCancelled':
+			return `Page withdrawn: ${event.reason}`;
 		default: {
 			const unknown: never = event;
 			return (unknown as { type: string }).type;
