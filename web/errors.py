@@ -40,6 +40,8 @@ _STATE_CODES = frozenset(
         "invitation_used",
         "invitation_revoked",
         "refresh_token_reused",
+        "in_maintenance",
+        "no_escalation",
     }
 )
 

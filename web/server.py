@@ -92,6 +92,7 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
             await nursery.start(notifier.run)
             # Start every known org so timers (snooze expiry) fire after a restart.
             await supervisor.start_all(list(directory.orgs))
+            notifier.wake()  # pages cut off by the last stop go out now, not at the next sweep
             nursery.start_soon(directory.follow, store)
             try:
                 yield Services(

@@ -106,6 +106,10 @@ class Notifier:
             self._seen.discard(job.pending.notification_id)
             self._wake.set()
 
+    def wake(self) -> None:
+        """Sweep now (e.g. once every organization's actor has been started)."""
+        self._wake.set()
+
     # -- the tasks ---------------------------------------------------------
     async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Deliver until cancelled: one task per page (bounded), and the sweep."""
