@@ -23,6 +23,7 @@ BENCHMARKS = {
     "schedules": 60,
     "auth": 120,
     "live": 120,
+    "escalation": 240,
 }
 HERE = Path(__file__).parent
 

@@ -83,6 +83,7 @@ class Notifier:
         self._sweep_interval = sweep_interval
         self._seen: set[str] = set()  # requested while this process ran (or taken by a sweep)
         self._done: dict[str, None] = {}  # settled here lately (a sweep may read an older outbox)
+        self._overflowed: set[str] = set()  # requested here, dropped by a full queue, not sent
         self._unrecorded: dict[str, tuple[str, RecordDelivery]] = {}  # id -> (org, outcome)
         self._wake = trio.Event()
         self.delivered = 0
@@ -98,13 +99,20 @@ class Notifier:
                 self._seen.add(ident)
                 self._queue(_Job(org_id, pending, False))
 
-    def _queue(self, job: _Job) -> None:
+    def _queue(self, job: _Job) -> bool:
+        """Queue ``job``; False when the queue is full: the page stays in the outbox and
+        a later sweep queues it (bounded memory, I9). Not a wake-up: a full queue
+        drains only as deliveries finish, and sweeping sooner would only spin."""
+        ident = job.pending.notification_id
         try:
             self._send.send_nowait(job)
         except trio.WouldBlock:
-            # The sweep finds it in the outbox again (bounded memory, I9).
-            self._seen.discard(job.pending.notification_id)
-            self._wake.set()
+            self._seen.discard(ident)
+            if not job.possibly_duplicate:
+                self._overflowed.add(ident)  # requested here and never sent: no duplicate
+            return False
+        self._overflowed.discard(ident)
+        return True
 
     def wake(self) -> None:
         """Sweep now (e.g. once every organization's actor has been started)."""
@@ -143,9 +151,14 @@ class Notifier:
                 ident = item.notification_id
                 if ident in self._seen or ident in self._done or ident in self._unrecorded:
                     continue
+                # Not seen requested by this process: requested before a restart, and
+                # perhaps sent just before it (decision 8) — unless it overflowed here.
+                resumed = ident not in self._overflowed
                 self._seen.add(ident)
-                log.info("notification_resumed", org_id=org_id, notification_id=ident)
-                self._queue(_Job(org_id, item, True))
+                if not self._queue(_Job(org_id, item, resumed)):
+                    return  # the queue is full: the next sweep goes on
+                if resumed:
+                    log.info("notification_resumed", org_id=org_id, notification_id=ident)
 
     async def _handle(self, job: _Job) -> None:
         ident = job.pending.notification_id

@@ -213,7 +213,9 @@ class Env:
 
 
 @asynccontextmanager
-async def open_env(store: EventStore | None = None, *, create: bool = True) -> AsyncIterator[Env]:
+async def open_env(
+    store: EventStore | None = None, *, create: bool = True, **notifier: int
+) -> AsyncIterator[Env]:
     """An organization named acme with its actor, notifier and a recording pager."""
     store = store if store is not None else MemoryEventStore()
     # Trio's MockClock starts at 0 in each test: trio time t is START + t, so a
@@ -221,10 +223,10 @@ async def open_env(store: EventStore | None = None, *, create: bool = True) -> A
     clock = TrioClock(start=START + timedelta(seconds=trio.current_time()))
     async with open_org_supervisor(store, clock) as supervisor, trio.open_nursery() as nursery:
         pager = Pager(clock, supervisor)
-        notifier = Notifier(supervisor, pager.deliver, sweep_interval=1.0)
-        supervisor.listeners.append(notifier.listener)
-        await nursery.start(notifier.run)
-        env = Env(supervisor, clock, pager, store, notifier)
+        sender = Notifier(supervisor, pager.deliver, sweep_interval=1.0, **notifier)
+        supervisor.listeners.append(sender.listener)
+        await nursery.start(sender.run)
+        env = Env(supervisor, clock, pager, store, sender)
         if create:
             await env.run(CreateOrganization(org_id=ORG, name="acme"))
         else:

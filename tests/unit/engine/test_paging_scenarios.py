@@ -614,3 +614,18 @@ async def test_a_database_outage_fails_closed_and_overdue_pages_go_out_once_on_r
             await env.supervisor.read(ORG, lambda s: s.alerts.alerts[alert].acknowledged) is False
         )
         await env.quiescent(3)
+
+
+async def test_a_full_notifier_queue_delays_pages_without_duplicates(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """I9: six pages at once through a queue of two: the overflow waits in the outbox
+    for a sweep, every page goes out once, none is flagged as a possible duplicate."""
+    async with open_env(queue_size=2, concurrency=1) as env:
+        people = [await env.member(f"p{i}@example.com") for i in range(6)]
+        policy = await env.policy("all", [(0, "user", p) for p in people])
+        await env.alert("burst", ("escalation", policy))
+        await env.at_minute(1)
+        assert sorted(p.account for p in env.pager.pages) == sorted(people)
+        assert [p.possibly_duplicate for p in env.pager.pages] == [False] * 6
+        await env.quiescent()
