@@ -53,7 +53,7 @@ Run: ``.venv/bin/python -m benchmarks escalation`` (about 2.5 minutes).
 Environment: ``PULSAR_BENCH_ESCALATION_ALERTS`` (100000),
 ``PULSAR_BENCH_ESCALATION_RATES`` (pages due per second per segment, "200,1000"),
 ``PULSAR_BENCH_ESCALATION_SEGMENT`` (seconds per rate, 30),
-``PULSAR_BENCH_ESCALATION_CONCURRENCY`` / ``_QUEUE`` (the notifier's, 16 / 10000).
+``PULSAR_BENCH_ESCALATION_CONCURRENCY`` / ``_QUEUE`` (the notifier's, 32 / 10000).
 """
 
 from __future__ import annotations
@@ -96,14 +96,14 @@ from engine.paging import Pending
 from engine.runtime.notifier import Delivery, DeliveryReport, Notifier
 from eventstore import EventStore, open_postgres_store
 from web.logs import configure_logging
-from web.notify import delivery
+from web.notify import ChannelDelivery
 
 ALERTS = int(os.environ.get("PULSAR_BENCH_ESCALATION_ALERTS", "100000"))
 RATES = tuple(
     float(r) for r in os.environ.get("PULSAR_BENCH_ESCALATION_RATES", "200,1000").split(",")
 )
 SEGMENT = float(os.environ.get("PULSAR_BENCH_ESCALATION_SEGMENT", "30"))
-CONCURRENCY = int(os.environ.get("PULSAR_BENCH_ESCALATION_CONCURRENCY", "16"))
+CONCURRENCY = int(os.environ.get("PULSAR_BENCH_ESCALATION_CONCURRENCY", "32"))
 QUEUE = int(os.environ.get("PULSAR_BENCH_ESCALATION_QUEUE", "10000"))
 RULE_MINUTES = (5, 10)
 BATCH_SECONDS = 0.1  # creation times per submit_many call (due-times come in steps of this)
@@ -245,17 +245,27 @@ class Pages:
         self._sent_at[message.notification_id] = self.clock.now()
         return Result(delivered=True, detail="250 fake")
 
-    def wrap(self, deliver: Delivery) -> Delivery:
-        async def recording(
-            org_id: str, pending: Pending, duplicate: bool
-        ) -> DeliveryReport | None:
-            outcome = await deliver(org_id, pending, duplicate)
-            sent = self._sent_at.pop(pending.notification_id, None)
-            if sent is not None:
-                self._note(pending, sent)
-            return outcome
+    def wrap(self, delivery: ChannelDelivery) -> Delivery:
+        pages = self
 
-        return recording
+        class Recording:
+            def build(
+                self, state: OrgState, pending: Pending, duplicate: bool
+            ) -> tuple[Pending, tuple[Target, Message]] | None:
+                built = delivery.build(state, pending, duplicate)
+                return None if built is None else (pending, built)
+
+            async def send(
+                self, outgoing: tuple[Pending, tuple[Target, Message]]
+            ) -> DeliveryReport:
+                pending, built = outgoing
+                outcome = await delivery.send(built)
+                sent = pages._sent_at.pop(pending.notification_id, None)
+                if sent is not None:
+                    pages._note(pending, sent)
+                return outcome
+
+        return Recording()
 
     def _note(self, pending: Pending, sent: datetime) -> None:
         self.notifier.append((sent - pending.due_at).total_seconds())
@@ -441,7 +451,7 @@ async def measure(dsn: str) -> Figures:
         trio.open_nursery() as nursery,
     ):
         pages = Pages(clock)
-        deliver = pages.wrap(delivery(supervisor, pages, clock, None, ""))
+        deliver = pages.wrap(ChannelDelivery(pages, clock, None, ""))
         notifier = Notifier(supervisor, deliver, concurrency=CONCURRENCY, queue_size=QUEUE)
         supervisor.listeners += [notifier.listener, pages.listener]
         await nursery.start(notifier.run)

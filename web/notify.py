@@ -15,11 +15,9 @@ from typing import Protocol
 
 from engine import (
     Clock,
-    Delivery,
     DeliveryReport,
     Message,
     OrgState,
-    OrgSupervisor,
     Pending,
     Result,
     Target,
@@ -27,47 +25,42 @@ from engine import (
 )
 from web.auth.links import ActionLinks
 
-__all__ = ["build_message", "delivery"]
+__all__ = ["ChannelDelivery", "build_message"]
 
 
 class Sender(Protocol):
     async def send(self, target: Target, message: Message) -> Result: ...
 
 
-def delivery(
-    supervisor: OrgSupervisor,
-    sender: Sender,
-    clock: Clock,
-    links: ActionLinks | None,
-    public_url: str,
-) -> Delivery:
-    """The ``deliver`` callable of the notifier."""
+class ChannelDelivery:
+    """The notifier's ``Delivery``: messages built from committed state, sent by ``sender``."""
 
-    async def deliver(
-        org_id: str, pending: Pending, possibly_duplicate: bool
-    ) -> DeliveryReport | None:
-        now = clock.now()
+    def __init__(
+        self, sender: Sender, clock: Clock, links: ActionLinks | None, public_url: str
+    ) -> None:
+        self._sender = sender
+        self._clock = clock
+        self._links = links
+        self._public_url = public_url
 
-        def read(state: OrgState) -> tuple[Target, Message] | None:
-            return build_message(
-                state,
-                pending,
-                now,
-                possibly_duplicate=possibly_duplicate,
-                links=links,
-                public_url=public_url,
-            )
+    def build(
+        self, state: OrgState, pending: Pending, possibly_duplicate: bool
+    ) -> tuple[Target, Message] | None:
+        return build_message(
+            state,
+            pending,
+            self._clock.now(),
+            possibly_duplicate=possibly_duplicate,
+            links=self._links,
+            public_url=self._public_url,
+        )
 
-        built = await supervisor.read(org_id, read)
-        if built is None:
-            return None
-        result = await sender.send(*built)
+    async def send(self, outgoing: tuple[Target, Message]) -> DeliveryReport:
+        result = await self._sender.send(*outgoing)
         detail = result.detail
         if result.provider_ref:
             detail = f"{detail} ({result.provider_ref})"
         return DeliveryReport(delivered=result.delivered, detail=detail)
-
-    return deliver
 
 
 def build_message(

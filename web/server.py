@@ -35,7 +35,7 @@ from web.app import Services, create_app
 from web.auth.links import ActionLinks
 from web.auth.tokens import TokenService
 from web.config import Config
-from web.notify import delivery
+from web.notify import ChannelDelivery
 from web.ws import Hub
 
 __all__ = ["database_url", "delivery_config", "open_services", "run_server"]
@@ -86,8 +86,8 @@ async def open_services(config: Config, dsn: str) -> AsyncIterator[Services]:
             # Pages: the outbox of every organization, delivered through the channels.
             tokens = TokenService.from_config(config)  # creates the generated secret if needed
             links = ActionLinks.from_config(config)
-            deliver = delivery(supervisor, transports, clock, links, config.public_url)
-            notifier = Notifier(supervisor, deliver)
+            channels = ChannelDelivery(transports, clock, links, config.public_url)
+            notifier = Notifier(supervisor, channels)
             supervisor.listeners.append(notifier.listener)
             await nursery.start(notifier.run)
             # Start every known org so timers (snooze expiry) fire after a restart.

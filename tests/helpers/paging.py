@@ -19,6 +19,7 @@ from engine import (
     CommandContext,
     CreateAlert,
     CreateOrganization,
+    OrgState,
     OrgSupervisor,
     Responder,
     TrioClock,
@@ -60,14 +61,13 @@ class Pager:
     fail: set[str] = field(default_factory=set)
     hang: set[str] = field(default_factory=set)  # never answer (a crash mid-delivery)
 
-    async def deliver(
-        self, org_id: str, pending: Pending, duplicate: bool
-    ) -> DeliveryReport | None:
-        assert self.supervisor is not None
-        ident = pending.notification_id
-        still = await self.supervisor.read(org_id, lambda s: ident in s.paging.outbox)
-        if not still:
-            return None
+    def build(
+        self, state: OrgState, pending: Pending, duplicate: bool
+    ) -> tuple[Pending, bool] | None:
+        return (pending, duplicate) if pending.notification_id in state.paging.outbox else None
+
+    async def send(self, outgoing: tuple[Pending, bool]) -> DeliveryReport:
+        pending, duplicate = outgoing
         minute = (self.clock.now() - START).total_seconds() / 60
         self.pages.append(
             Page(
@@ -76,7 +76,7 @@ class Pager:
                 method_id=pending.contact_method_id,
                 address=pending.address,
                 alert_id=pending.alert_id,
-                notification_id=ident,
+                notification_id=pending.notification_id,
                 late=pending.late,
                 possibly_duplicate=duplicate,
             )
@@ -223,7 +223,7 @@ async def open_env(
     clock = TrioClock(start=START + timedelta(seconds=trio.current_time()))
     async with open_org_supervisor(store, clock) as supervisor, trio.open_nursery() as nursery:
         pager = Pager(clock, supervisor)
-        sender = Notifier(supervisor, pager.deliver, sweep_interval=1.0, **notifier)
+        sender = Notifier(supervisor, pager, sweep_interval=1.0, **notifier)
         supervisor.listeners.append(sender.listener)
         await nursery.start(sender.run)
         env = Env(supervisor, clock, pager, store, sender)

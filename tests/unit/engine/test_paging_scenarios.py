@@ -9,6 +9,7 @@ reaches anyone in the following simulated minutes.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import trio
@@ -628,4 +629,58 @@ async def test_a_full_notifier_queue_delays_pages_without_duplicates(
         await env.at_minute(1)
         assert sorted(p.account for p in env.pager.pages) == sorted(people)
         assert [p.possibly_duplicate for p in env.pager.pages] == [False] * 6
+        await env.quiescent()
+
+
+def _count_builds(env: Env, *, fail_first: int = 0) -> list[int]:
+    """Count the notifier's batch reads (pages per read); the first ``fail_first`` raise."""
+    sizes: list[int] = []
+    read = env.supervisor.read
+
+    async def counting(org_id: str, fn: Any) -> Any:
+        if "_build_and_send" not in fn.__qualname__:
+            return await read(org_id, fn)
+        sizes.append(0)
+        if len(sizes) <= fail_first:
+            raise Unavailable("the organization is restarting")
+        built = await read(org_id, fn)
+        sizes[-1] = len(built)
+        return built
+
+    env.supervisor.read = counting  # type: ignore[method-assign]
+    return sizes
+
+
+async def test_a_burst_of_pages_is_built_in_few_actor_reads(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Forty pages due at once cost a few actor visits (one per batch), not forty."""
+    async with open_env(concurrency=32) as env:
+        people = [await env.member(f"p{i}@example.com") for i in range(40)]
+        policy = await env.policy("all", [(0, "user", p) for p in people])
+        sizes = _count_builds(env)
+        await env.alert("burst", ("escalation", policy))
+        await env.at_minute(1)
+        assert sorted(p.account for p in env.pager.pages) == sorted(people)
+        assert sum(sizes) == 40
+        assert len(sizes) <= 4, sizes
+        await env.quiescent()
+
+
+async def test_pages_whose_read_fails_wait_for_the_sweep_and_are_not_duplicates(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The actor is unavailable when the notifier reads the pages: nothing is sent
+    then; the sweep brings them back, each goes out once, not flagged duplicate."""
+    async with open_env() as env:
+        a, b = await env.member("a@example.com"), await env.member("b@example.com")
+        policy = await env.policy("ab", [(0, "user", a), (0, "user", b)])
+        sizes = _count_builds(env, fail_first=1)
+        await env.alert("flaky", ("escalation", policy))
+        await env.at_minute(0.001)
+        assert env.pager.pages == []
+        await env.at_minute(1)
+        assert sorted(p.account for p in env.pager.pages) == sorted([a, b])
+        assert [p.possibly_duplicate for p in env.pager.pages] == [False, False]
+        assert len(sizes) >= 2
         await env.quiescent()
