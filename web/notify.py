@@ -60,7 +60,9 @@ class ChannelDelivery:
         detail = result.detail
         if result.provider_ref:
             detail = f"{detail} ({result.provider_ref})"
-        return DeliveryReport(delivered=result.delivered, detail=detail)
+        return DeliveryReport(
+            delivered=result.delivered, detail=detail, provider_ref=result.provider_ref or ""
+        )
 
 
 def build_message(
@@ -81,8 +83,13 @@ def build_message(
         return None
     method = method_of(state.contacts, member.account_id, member.email, pending.contact_method_id)
     address = method.address if method is not None else pending.address
+    held = state.paging.alerts.get(alert.id)
+    thread = held.threads.get(address) if held is not None and pending.method == "slack" else None
     target = Target(
-        method=pending.method, address=address, secret=method.secret if method else None
+        method=pending.method,
+        address=address,
+        secret=method.secret if method else None,
+        thread=thread,
     )
     urls = (
         links.urls(public_url, state.access.org_id, alert.id, member.account_id, now)

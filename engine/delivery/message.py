@@ -64,6 +64,9 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
     method: str  # one of CHANNELS
     address: str  # email address, Slack webhook URL or channel/user id, workflow URL, URL
     secret: str | None = None
+    # Slack: "channel:ts" of the alert's earlier message there; this page is a reply
+    # broadcast in its thread and that message is marked escalated (S49).
+    thread: str | None = None
 
 
 @final

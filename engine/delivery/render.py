@@ -26,6 +26,7 @@ __all__ = [
     "email_html",
     "email_subject",
     "email_text",
+    "slack_escalated",
     "slack_message",
     "slack_update",
     "summary",
@@ -298,6 +299,22 @@ def slack_message(message: Message) -> dict[str, Any]:
                 "alert_id": message.alert_id,
             },
         },
+    }
+
+
+def slack_escalated(message: Message) -> dict[str, Any]:
+    """The alert's first Slack message once a later page went to its thread (S49):
+    "Escalated", still with the Acknowledge and Close buttons."""
+    blocks = [_slack_header(message), *_slack_body(message)]
+    blocks.append(_slack_context("*Escalated* · see the thread for the latest page"))
+    buttons = _slack_buttons(message, ack=message.status == "open", close=True)
+    if buttons is not None:
+        blocks.append(buttons)
+    return {
+        "text": _clip(f"[Pulsar] {_title(message)}: Escalated", _SLACK_TEXT_MAX),
+        "attachments": [
+            {"color": _PRIORITY_COLOURS.get(message.priority, "#9b9b9b"), "blocks": blocks}
+        ],
     }
 
 

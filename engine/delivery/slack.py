@@ -5,8 +5,12 @@ goes to the webhook's channel) or a channel/user id (``C…``, ``U…``): then t
 Web API's ``chat.postMessage`` at ``PULSAR_SLACK_API_URL`` is called with
 ``PULSAR_SLACK_BOT_TOKEN``. The Web API answers HTTP 200 with ``{"ok": false,
 "error": ...}`` on failure: that is a failure reported by Slack, retried only
-for ``ratelimited``. The interaction callback (``web/api/slack.py``) updates a
-message through ``respond``.
+for ``ratelimited``. A later page of an alert already posted to the same
+channel is a reply broadcast in the first message's thread, and the first
+message is updated (``chat.update``) to say "Escalated" (S49); incoming
+webhooks cannot thread, so there every page is a new message. The
+interaction callback (``web/api/slack.py``) updates a message through
+``respond``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import httpx
 import msgspec
 
 from engine.delivery.message import Message, Result, Target
-from engine.delivery.render import slack_message
+from engine.delivery.render import slack_escalated, slack_message
 from engine.delivery.retry import Attempted, RetryPolicy, describe, post
 from engine.delivery.webhook import is_http_url
 
@@ -56,7 +60,21 @@ class SlackTransport:
             return await self._webhook(target.address, body)
         if not self._token:
             return Result(delivered=False, detail=NOT_CONFIGURED)
-        return await self._post_message(target.address, body)
+        if target.thread is None:
+            return await self._post_message(target.address, body)
+        # A later page of the same alert (S49): a reply broadcast to the first
+        # message's thread, and the first message now says "Escalated".
+        channel, _, ts = target.thread.partition(":")
+        result = await self._post_message(
+            target.address, {**body, "thread_ts": ts, "reply_broadcast": True}
+        )
+        if result.delivered:
+            update = {"channel": channel, "ts": ts, **slack_escalated(message)}
+            marked = _api_result(await self._call("chat.update", update))
+            if not marked.delivered:
+                detail = f"{result.detail}; the first message was not marked: {marked.detail}"
+                result = msgspec.structs.replace(result, detail=detail)
+        return result
 
     async def respond(self, response_url: str, body: dict[str, Any]) -> Result:
         """POST ``body`` to an interaction's ``response_url`` (replace the message)."""
@@ -76,15 +94,17 @@ class SlackTransport:
         return Result(delivered=False, detail=describe(attempted))
 
     async def _post_message(self, channel: str, body: dict[str, Any]) -> Result:
-        attempted = await post(
+        return _api_result(await self._call("chat.postMessage", {"channel": channel, **body}))
+
+    async def _call(self, api_method: str, body: dict[str, Any]) -> Attempted:
+        return await post(
             self._client,
-            f"{self._api_url}/chat.postMessage",
-            content=msgspec.json.encode({"channel": channel, **body}),
+            f"{self._api_url}/{api_method}",
+            content=msgspec.json.encode(body),
             headers={"Content-Type": _JSON, "Authorization": f"Bearer {self._token}"},
             policy=self._policy,
             retry_also=lambda response: _api_error(response) == "ratelimited",
         )
-        return _api_result(attempted)
 
 
 def _api_answer(response: httpx.Response) -> dict[str, Any]:

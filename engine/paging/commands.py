@@ -45,6 +45,7 @@ class RecordDelivery(_Command, frozen=True, kw_only=True):
     delivered: bool
     detail: str = ""
     possibly_duplicate: bool = False
+    provider_ref: str = ""  # the provider's id of the message (Slack "channel:ts")
 
 
 PagingCommand = FirePaging | EscalateToNext | RecordDelivery

@@ -461,6 +461,7 @@ def _record_delivery(paging: PagingState, command: c.RecordDelivery, now: dateti
                 notification_id=ident,
                 detail=command.detail,
                 possibly_duplicate=dup,
+                provider_ref=command.provider_ref,
             )
         ]
     return [
@@ -739,6 +740,7 @@ def evolve(paging: PagingState, world: World, event: e.PagingEvent) -> None:
             _processed(held, event.account_id, event.due_at)
             _remember(paging, event.account_id, event, "skipped", event.reason)
         case e.NotificationDelivered():
+            _thread(paging, held, event)
             _settle(paging, event.notification_id, "delivered", event.detail, event)
         case e.NotificationFailed():
             _settle(paging, event.notification_id, "failed", event.reason, event)
@@ -804,6 +806,14 @@ def _remember(
     )
     if len(records) > RECENT_PER_ACCOUNT:
         del records[: len(records) - RECENT_PER_ACCOUNT]
+
+
+def _thread(paging: PagingState, held: AlertPaging | None, event: e.NotificationDelivered) -> None:
+    """The alert's first Slack message at an address starts the thread later pages join."""
+    pending = paging.outbox.get(event.notification_id)
+    slack = pending is not None and pending.method == "slack"
+    if held is not None and pending is not None and slack and event.provider_ref:
+        held.threads.setdefault(pending.address, event.provider_ref)
 
 
 def _settle(

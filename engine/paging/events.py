@@ -138,6 +138,7 @@ class NotificationDelivered(_Event, frozen=True, kw_only=True):
     notification_id: str
     detail: str = ""
     possibly_duplicate: bool = False
+    provider_ref: str = ""  # the provider's id of the message (Slack "channel:ts")
 
 
 @final

@@ -73,6 +73,9 @@ class Cycle(msgspec.Struct, kw_only=True, gc=False):
 class AlertPaging(msgspec.Struct, kw_only=True, gc=False):
     runs: list[Run] = msgspec.field(default_factory=list)
     cycles: dict[str, Cycle] = msgspec.field(default_factory=dict)  # by account id
+    # Slack address -> "channel:ts" of the alert's first message there: later pages
+    # to that address are replies in its thread (S49).
+    threads: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 @final

@@ -50,6 +50,7 @@ class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True):
 
     delivered: bool
     detail: str = ""
+    provider_ref: str = ""  # the provider's id of the message (Slack "channel:ts")
 
 
 class Delivery(Protocol):
@@ -240,6 +241,7 @@ class Notifier:
             delivered=outcome.delivered,
             detail=outcome.detail[:1000],
             possibly_duplicate=job.possibly_duplicate,
+            provider_ref=outcome.provider_ref[:200],
         )
         if not await self._record(job.org_id, record):
             self._unrecorded[ident] = (job.org_id, record)

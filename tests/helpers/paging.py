@@ -85,7 +85,9 @@ class Pager:
             await trio.sleep_forever()
         if pending.address in self.fail:
             return DeliveryReport(delivered=False, detail="provider refused: 21211 invalid number")
-        return DeliveryReport(delivered=True, detail="250 OK")
+        # Slack answers with the message's "channel:ts" (its thread for later pages).
+        ref = f"{pending.address}:{minute:.3f}" if pending.method == "slack" else ""
+        return DeliveryReport(delivered=True, detail="250 OK", provider_ref=ref)
 
 
 @dataclass
@@ -125,8 +127,10 @@ class Env:
         await self.run(add)
         return account
 
-    async def methods(self, account: str, steps: Sequence[tuple[str, float]]) -> list[str]:
-        """Give ``account`` webhook methods and one rule: ``[(address, minutes), ...]``.
+    async def methods(
+        self, account: str, steps: Sequence[tuple[str, float]], method: str = "webhook"
+    ) -> list[str]:
+        """Give ``account`` ``method`` methods and one rule: ``[(address, minutes), ...]``.
 
         Returns the method id of each step's address (one method per address).
         """
@@ -138,9 +142,9 @@ class Env:
                     contacts.AddContactMethod(
                         account_id=account,
                         method_id=ids[address],
-                        method="webhook",
+                        method=method,
                         address=address,
-                        secret="s3cret",
+                        secret="s3cret" if method == "webhook" else None,
                     )
                 )
         await self.set_steps(account, [(ids[a], m) for a, m in steps])

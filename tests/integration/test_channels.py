@@ -308,6 +308,47 @@ async def test_slack_chat_post_message() -> None:
     ]
 
 
+async def test_slack_later_page_is_a_thread_reply_broadcast_and_marks_the_first_escalated() -> None:
+    """S49: an escalation posts a reply broadcast to the first message's thread, and
+    the first message (chat.update) shows "Escalated" with its buttons kept."""
+    async with (
+        open_http() as api,
+        transports(slack_bot_token="xoxb-1", slack_api_url=api.url("/api")) as t,
+    ):
+        api.answer(Answer(body={"ok": True, "channel": "C1", "ts": "1700.02"}))
+        api.answer(Answer(body={"ok": True, "channel": "C1", "ts": "1700.01"}))
+        target = Target(method="slack", address="C1", thread="C1:1700.01")
+        result = await t.send(target, message(notification_id="n-43"))
+    assert result == Result(delivered=True, detail="ok", provider_ref="C1:1700.02")
+    reply, update = api.requests
+    assert reply.path == "/api/chat.postMessage"
+    assert reply.json()["thread_ts"] == "1700.01"
+    assert reply.json()["reply_broadcast"] is True
+    assert reply.json()["metadata"]["event_payload"]["notification_id"] == "n-43"
+    assert update.path == "/api/chat.update"
+    assert update.headers["authorization"] == "Bearer xoxb-1"
+    body = update.json()
+    assert (body["channel"], body["ts"]) == ("C1", "1700.01")
+    assert body["text"].endswith(": Escalated")
+    blocks = body["attachments"][0]["blocks"]
+    assert any("*Escalated*" in str(b) for b in blocks)
+    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["pulsar_ack", "pulsar_close", "pulsar_open"]
+
+
+async def test_slack_thread_reply_still_counts_when_the_update_fails() -> None:
+    async with (
+        open_http() as api,
+        transports(slack_bot_token="xoxb-1", slack_api_url=api.url("/api")) as t,
+    ):
+        api.answer(Answer(body={"ok": True, "channel": "C1", "ts": "1700.02"}))
+        api.answer(Answer(body={"ok": False, "error": "message_not_found"}))
+        target = Target(method="slack", address="C1", thread="C1:1700.01")
+        result = await t.send(target, message())
+    assert result.delivered
+    assert result.detail == "ok; the first message was not marked: Slack: message_not_found"
+
+
 async def test_slack_ok_false_is_a_failure_not_retried() -> None:
     async with (
         open_http() as api,

@@ -414,6 +414,7 @@ export interface NotificationDelivered {
 	notification_id: string;
 	detail: string;
 	possibly_duplicate: boolean;
+	provider_ref: string;
 }
 
 /** The channel refused or could not be reached after its retries; not retried. */
@@ -1084,9 +1085,11 @@ export interface ApiKeyIn {
 	team_id?: string | null;
 }
 
+/** A native create body; ``defaultResources`` asks for Opsgenie's default resources. */
 export interface TeamIn {
 	name: string;
 	description?: string;
+	defaultResources?: boolean;
 }
 
 /** Fields left out (or ``null``) stay as they are. */
