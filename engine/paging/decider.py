@@ -665,8 +665,8 @@ def _withdraw(
         e.NotificationCancelled(
             alert_id=alert_id, at=now, notification_id=pending.notification_id, reason=why
         )
-        for pending in paging.outbox.values()
-        if pending.alert_id == alert_id and not (keep_until_closed and pending.until_closed)
+        for pending in map(paging.outbox.__getitem__, paging.outbox_of.get(alert_id, ()))
+        if not (keep_until_closed and pending.until_closed)
     ]
 
 
@@ -721,6 +721,7 @@ def evolve(paging: PagingState, world: World, event: e.PagingEvent) -> None:
         case e.EscalationRuleFired() if held is not None:
             _fired(paging, world, held, event)
         case e.NotificationRequested():
+            paging.outbox_of.setdefault(event.alert_id, {})[event.notification_id] = None
             paging.outbox[event.notification_id] = Pending(
                 notification_id=event.notification_id,
                 alert_id=event.alert_id,
@@ -824,6 +825,11 @@ def _settle(
     event: e.NotificationDelivered | e.NotificationFailed | e.NotificationCancelled,
 ) -> None:
     pending = paging.outbox.pop(ident, None)
+    if pending is not None:
+        ids = paging.outbox_of[pending.alert_id]
+        del ids[ident]
+        if not ids:
+            del paging.outbox_of[pending.alert_id]
     account = pending.account_id if pending is not None else None
     for key in [account] if account is not None else list(paging.recent):
         for record in reversed(paging.recent.get(key, [])):

@@ -115,6 +115,9 @@ class NotificationRecord(msgspec.Struct, kw_only=True, gc=False):
 class PagingState(msgspec.Struct, kw_only=True, weakref=True):
     alerts: dict[str, AlertPaging] = msgspec.field(default_factory=dict)
     outbox: dict[str, Pending] = msgspec.field(default_factory=dict)
+    # alert -> its pending notification ids (an ordered set), so that withdrawing an
+    # alert's pages costs its own pages, not the whole outbox
+    outbox_of: dict[str, dict[str, None]] = msgspec.field(default_factory=dict)
     due: dict[str, datetime] = msgspec.field(default_factory=dict)
     # account -> the alerts where they have a cycle (an ordered set: values are None)
     cycles_of: dict[str, dict[str, None]] = msgspec.field(default_factory=dict)

@@ -179,8 +179,11 @@ def test_paging_replays_exactly_and_requests_each_page_once(
         concrete = _concrete(live, step, now)
         if concrete is not None:
             run(concrete)
-        for pending in live.paging.outbox.values():
+        by_alert: dict[str, set[str]] = {}
+        for ident, pending in live.paging.outbox.items():
             assert live.alerts.alerts[pending.alert_id].status == "open"
+            by_alert.setdefault(pending.alert_id, set()).add(ident)
+        assert {a: set(ids) for a, ids in live.paging.outbox_of.items()} == by_alert
         for timer in due_commands(live, now):
             run(timer)
         due = next_due(live)
