@@ -61,7 +61,9 @@ from engine.teams import (
     AddTeamMember,
     ChangeTeamMemberRole,
     CreateTeam,
+    DefaultResources,
     DeleteTeam,
+    NewMember,
     RemoveTeamMember,
     TeamCommand,
     UpdateTeam,
@@ -346,6 +348,18 @@ team_command: st.SearchStrategy[TeamCommand] = st.one_of(
         team_id=team_ids,
         name=mostly(st.sampled_from(["Ops", "ops", "Dev"]), st.just("a/b")),
         description=st.just(""),
+        members=st.lists(
+            st.builds(NewMember, account_id=member_ids, role=st.sampled_from(["admin", "member"])),
+            max_size=2,
+        ).map(tuple),
+        defaults=st.none()
+        | st.builds(
+            DefaultResources,
+            schedule_id=st.sampled_from(["s1", "s2"]),
+            rotation_id=st.just("rot"),
+            policy_id=st.sampled_from(["p1", "p2"]),
+            rule_id=st.sampled_from(["r1", "r2"]),
+        ),
     ),
     st.builds(
         UpdateTeam,

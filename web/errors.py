@@ -42,6 +42,7 @@ _STATE_CODES = frozenset(
         "refresh_token_reused",
         "in_maintenance",
         "no_escalation",
+        "default_routing_rule",
     }
 )
 

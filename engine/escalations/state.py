@@ -173,6 +173,8 @@ def default_policy_of_team(
 
     The team's own policy named ``<team name>_escalation`` (ignoring case; the one
     Opsgenie creates with a team), else the oldest policy the team owns, else ``None``.
+    Only a team without a default routing rule gets here: a team made with its
+    default resources routes through that rule (``engine.routing``).
     """
     owned = [p for p in state.policies.values() if p.owner_team_id == team_id]
     wanted = name_key(f"{team_name}_escalation")

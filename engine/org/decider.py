@@ -340,7 +340,10 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
 def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> list[Event]:
     """A team command's events; only members of the organization join a team.
 
-    A deleted team leaves every schedule (rotations, overrides, ownership).
+    A new team may come with its default resources (``_create_team_extras``). A
+    deleted team leaves every schedule (rotations, overrides, ownership) and policy
+    (rules, ownership), and its routing rules go: its default schedule and policy
+    stay, without an owner team.
     """
     if state.access.deleted_at is not None:
         raise Rejected("organization_deleted", "the organization was deleted")
@@ -352,6 +355,8 @@ def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> 
         raise Rejected(
             "not_a_member", "only members of the organization join a team", field="account_id"
         )
+    if isinstance(command, teams.CreateTeam):
+        events += _create_team_extras(state, events, command, now)
     if isinstance(command, teams.DeleteTeam) and events:
         gone = schedules.RemoveRecipient(recipient_type="team", id=command.team_id)
         events += schedules.decide(state.schedules, gone, now)
@@ -359,6 +364,40 @@ def _decide_team(state: OrgState, command: teams.TeamCommand, now: datetime) -> 
         leave = routing.RemoveRoutingTeam(team_id=command.team_id)
         events += routing.decide(state.routing, leave, now)
     return events
+
+
+def _create_team_extras(
+    state: OrgState, events: list[Event], command: teams.CreateTeam, now: datetime
+) -> list[Event]:
+    """A new team's members must be members here; its default resources, if asked for.
+
+    The resources' commands name the new team, its members and each other by id, so
+    they go straight to their areas' ``decide`` (nothing to resolve, and none of them
+    is in ``state`` before this batch is evolved).
+    """
+    added = [e.account_id for e in events if isinstance(e, teams.TeamMemberAdded)]
+    if any(access.member_role(state.access, a) is None for a in added):
+        raise Rejected(
+            "not_a_member", "only members of the organization join a team", field="members"
+        )
+    if command.defaults is None:
+        return []
+    created = events[0]
+    assert isinstance(created, teams.TeamCreated)
+    schedule_names = {r.schedule.name.casefold() for r in state.schedules.schedules.values()}
+    made = teams.default_resource_commands(
+        created.team_id,
+        created.name,
+        tuple(added),
+        command.defaults,
+        now,
+        schedule_taken=lambda name: name.casefold() in schedule_names,
+        policy_taken=lambda name: escalations.policy_by_name(state.escalations, name) is not None,
+    )
+    extras: list[Event] = list(schedules.decide(state.schedules, made.schedule, now))
+    extras += escalations.decide(state.escalations, made.policy, now)
+    extras += routing.decide(state.routing, made.rule, now)
+    return extras
 
 
 def _decide_contacts(

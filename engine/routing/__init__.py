@@ -2,8 +2,10 @@
 
 An alert with a team responder follows that team's rules: the first (in order)
 whose criteria match the alert and whose time restriction covers the moment
-names the target — an escalation policy, a schedule, or nobody; no match falls
-back to the team's default policy (``route``, ``RouteDecision``). Paging records
+names the target — an escalation policy, a schedule, or nobody. A team's default
+rule (Opsgenie's, made with the team's default resources) is always last and
+matches everything; a team without one falls back to its default policy (``route``,
+``RouteDecision``). Paging records
 the decision so "why was X paged?" is answered from the log. That the team
 exists, target names resolved to ids, and the cleanups when a team, policy or
 schedule is deleted are cross-area rules of ``engine.org.decider``. Import from
@@ -57,6 +59,7 @@ from engine.routing.state import (
     RoutingRule,
     RoutingState,
     RoutingTarget,
+    default_rule_of,
     find_routing_rule,
     routing_rule_order,
     routing_rules_of,
@@ -97,6 +100,7 @@ __all__ = [
     "condition_holds",
     "criteria_match",
     "decide",
+    "default_rule_of",
     "evolve",
     "find_routing_rule",
     "initial_state",

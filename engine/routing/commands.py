@@ -35,7 +35,11 @@ class _Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="t
 
 @final
 class CreateRoutingRule(_Command, frozen=True, kw_only=True):
-    """Add a rule at position ``order`` (``None``: last; beyond the end: last)."""
+    """Add a rule at position ``order`` (``None`` or beyond the end: last, before the default).
+
+    ``is_default`` makes the team's default rule instead (``engine.org.decider`` sends
+    it with a new team's default resources): match-all, unrestricted, always last.
+    """
 
     name: str = ""
     order: int | None = None
@@ -43,6 +47,7 @@ class CreateRoutingRule(_Command, frozen=True, kw_only=True):
     time_restriction: Restriction | None = None
     timezone: str = "UTC"
     target: RoutingTarget
+    is_default: bool = False
 
 
 @final
@@ -61,12 +66,12 @@ class UpdateRoutingRule(_Command, frozen=True, kw_only=True):
 
 @final
 class DeleteRoutingRule(_Command, frozen=True, kw_only=True):
-    """Remove a rule; the ones after it move up."""
+    """Remove a rule; the ones after it move up. A team's default rule stays."""
 
 
 @final
 class ChangeRoutingRuleOrder(_Command, frozen=True, kw_only=True):
-    """Move a rule to position ``order`` (from 0; beyond the end: last)."""
+    """Move a rule to position ``order`` (from 0; beyond the end: last, before the default)."""
 
     order: int
 

@@ -3,6 +3,9 @@
 ``evolve`` mutates the state in place and returns it, like every area: the org
 actor owns the only copy and discards it if an append fails. Errors name the
 field as the API spells it (``criteria``, ``timeRestriction``, ``notify``).
+
+A team's default rule (``RoutingRule.is_default``) stays last: new rules and moved
+ones go before it, and deleting or moving it is ``default_routing_rule``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from engine.routing.state import (
     RoutingRule,
     RoutingState,
     RoutingTarget,
+    default_rule_of,
     find_routing_rule,
     initial_state,
     routing_rules_of,
@@ -57,7 +61,8 @@ def decide(state: RoutingState, command: c.RoutingCommand, now: datetime) -> lis
     """The events ``command`` causes at ``now``; ``[]`` when it changes nothing.
 
     Raises ``NotFound`` (``routing_rule_not_found``), ``Conflict``
-    (``routing_rule_exists``) or ``Rejected`` (``invalid_field``, ``too_many_rules``).
+    (``routing_rule_exists``) or ``Rejected`` (``invalid_field``, ``too_many_rules``,
+    ``default_routing_rule``: deleting or moving a team's default rule).
     """
     match command:
         case c.CreateRoutingRule():
@@ -80,13 +85,29 @@ def decide(state: RoutingState, command: c.RoutingCommand, now: datetime) -> lis
         case c.UpdateRoutingRule():
             return _update(rule, command, now)
         case c.DeleteRoutingRule():
+            if rule.is_default:
+                raise Rejected(
+                    "default_routing_rule",
+                    "The default routing rule of a team cannot be deleted; change its notify",
+                )
             return [e.RoutingRuleDeleted(team_id=rule.team_id, rule_id=rule.id, at=now)]
     assert isinstance(command, c.ChangeRoutingRuleOrder)
     ids = state.by_team[rule.team_id]
-    order = min(_check_order(command.order), len(ids) - 1)
+    order = _check_order(command.order)
+    if rule.is_default:
+        if min(order, len(ids) - 1) != ids.index(rule.id):
+            raise Rejected("default_routing_rule", "The default routing rule is always last")
+        return []
+    order = min(order, _movable(state, rule.team_id) - 1)
     if ids.index(rule.id) == order:
         return []
     return [e.RoutingRuleOrderChanged(team_id=rule.team_id, rule_id=rule.id, order=order, at=now)]
+
+
+def _movable(state: RoutingState, team_id: str) -> int:
+    """How many of the team's rules may be ordered freely: all but its default rule."""
+    count = len(state.by_team.get(team_id, ()))
+    return count - 1 if default_rule_of(state, team_id) is not None else count
 
 
 def _updated(rule: RoutingRule) -> e.RoutingRuleUpdated:
@@ -104,7 +125,14 @@ def _create(state: RoutingState, command: c.CreateRoutingRule, now: datetime) ->
     ids = state.by_team.get(command.team_id, ())
     if len(ids) >= MAX_RULES:
         raise Rejected("too_many_rules", f"a team has at most {MAX_RULES} routing rules")
-    order = len(ids) if command.order is None else min(_check_order(command.order), len(ids))
+    movable = _movable(state, command.team_id)
+    if command.is_default:
+        if movable < len(ids):
+            message = "The team already has a default routing rule"
+            raise Conflict("routing_rule_exists", message)
+        order = len(ids)
+    else:
+        order = movable if command.order is None else min(_check_order(command.order), movable)
     rule = RoutingRule(
         id=command.rule_id,
         team_id=command.team_id,
@@ -115,7 +143,9 @@ def _create(state: RoutingState, command: c.CreateRoutingRule, now: datetime) ->
         target=check_target(command.target),
         created_at=now,
         updated_at=now,
+        is_default=command.is_default,
     )
+    _check_default(rule)
     return e.RoutingRuleCreated(
         team_id=rule.team_id, rule_id=rule.id, rule=rule, order=order, at=now
     )
@@ -135,9 +165,20 @@ def _update(rule: RoutingRule, command: c.UpdateRoutingRule, now: datetime) -> l
         timezone=rule.timezone if command.timezone is None else check_timezone(command.timezone),
         target=rule.target if command.target is None else check_target(command.target),
     )
+    _check_default(changed)
     if changed == rule:
         return []
     return [_updated(msgspec.structs.replace(changed, updated_at=now))]
+
+
+def _check_default(rule: RoutingRule) -> None:
+    """A default rule matches every alert (``match-all``) at any time (no restriction)."""
+    if not rule.is_default:
+        return
+    if rule.criteria.type != "match-all":
+        raise _invalid("criteria", "the default routing rule matches every alert (match-all)")
+    if rule.time_restriction is not None:
+        raise _invalid("timeRestriction", "the default routing rule applies at any time")
 
 
 def _invalid(field: str, message: str) -> Rejected:

@@ -63,7 +63,8 @@ class RouteDecision(msgspec.Struct, frozen=True, gc=False):
     """The outcome of routing: the rule that matched (``None``: none did) and its target.
 
     ``target_type`` is ``escalation``, ``schedule`` or ``none`` (the matching rule's
-    target), or ``default`` when no rule matched: the team's default policy applies.
+    target, the team's default rule's too), or ``default`` when no rule matched (a team
+    without a default rule): the team's default policy applies.
     """
 
     rule_id: str | None
@@ -198,8 +199,8 @@ def restriction_covers(restriction: Restriction | None, timezone: str, at: datet
 def route(state: RoutingState, team_id: str, alert: Alert, at: datetime) -> RouteDecision:
     """The team's first rule (in order) that matches ``alert`` at ``at``, as a decision.
 
-    No matching rule: ``RouteDecision(None, "default", "default", None)``, the team's
-    default escalation policy.
+    A team's default rule (last, match-all) matches when no other rule does. A team
+    without one and no matching rule: ``DEFAULT_ROUTE``, the team's default policy.
     """
     for rule in routing_rules_of(state, team_id):
         if restriction_covers(rule.time_restriction, rule.timezone, at) and criteria_match(

@@ -6,6 +6,12 @@ time inside ``time_restriction`` (read in the rule's IANA ``timezone``) go to
 in order; the first match wins (``engine.routing.matching.route``). A rule's order
 is its position in ``RoutingState.by_team``, so it is always 0..n-1 without gaps.
 
+A team may have one *default* rule (Opsgenie's "Default Routing Rule", made with
+the team's default resources): it matches every alert at any time, is always the
+team's last rule, cannot be deleted or moved, and only its name, time zone and
+target change. A team without one falls back to its default policy
+(``engine.routing.matching.route``).
+
 Mutable like every area state: ``evolve`` updates it in place (see
 ``engine.org.decider``); rules themselves are frozen.
 """
@@ -32,6 +38,7 @@ __all__ = [
     "RoutingRule",
     "RoutingState",
     "RoutingTarget",
+    "default_rule_of",
     "find_routing_rule",
     "initial_state",
     "routing_rule_order",
@@ -102,7 +109,10 @@ class RoutingTarget(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 @final
 class RoutingRule(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A team's routing rule (its position in the team's list is its order)."""
+    """A team's routing rule (its position in the team's list is its order).
+
+    ``is_default``: the team's default rule (match-all, no restriction, always last).
+    """
 
     id: str
     team_id: str
@@ -113,6 +123,7 @@ class RoutingRule(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     target: RoutingTarget
     created_at: datetime
     updated_at: datetime
+    is_default: bool = False
 
 
 @final
@@ -131,6 +142,13 @@ def initial_state() -> RoutingState:
 def routing_rules_of(state: RoutingState, team_id: str) -> tuple[RoutingRule, ...]:
     """The team's rules in order (first tried first)."""
     return tuple(state.rules[rule_id] for rule_id in state.by_team.get(team_id, ()))
+
+
+def default_rule_of(state: RoutingState, team_id: str) -> RoutingRule | None:
+    """The team's default rule (always its last), if it has one."""
+    ids = state.by_team.get(team_id, ())
+    last = state.rules[ids[-1]] if ids else None
+    return last if last is not None and last.is_default else None
 
 
 def routing_rule_order(state: RoutingState, rule: RoutingRule) -> int:

@@ -1,8 +1,9 @@
 """Team commands: teams and their memberships.
 
-Ids of new teams come in the commands, so ``decide`` stays deterministic. That
-an added team member is a member of the organization is a cross-area rule,
-checked by ``engine.org.decider``.
+Ids of new teams (and of their default resources) come in the commands, so
+``decide`` stays deterministic. That an added team member is a member of the
+organization, and creating a new team's default resources in other areas, are
+cross-area rules of ``engine.org.decider``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ __all__ = [
     "AddTeamMember",
     "ChangeTeamMemberRole",
     "CreateTeam",
+    "DefaultResources",
     "DeleteTeam",
+    "NewMember",
     "RemoveTeamMember",
     "TeamCommand",
     "UpdateTeam",
@@ -33,11 +36,37 @@ class _Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="t
 
 
 @final
+class NewMember(msgspec.Struct, frozen=True, kw_only=True):
+    """A member a team is created with: an organization member's account id and team role."""
+
+    account_id: str
+    role: str = "member"
+
+
+@final
+class DefaultResources(msgspec.Struct, frozen=True, kw_only=True):
+    """The ids (and time zone) of a new team's default resources (``engine.teams.defaults``)."""
+
+    schedule_id: str
+    rotation_id: str
+    policy_id: str
+    rule_id: str
+    timezone: str = "UTC"
+
+
+@final
 class CreateTeam(_Command, frozen=True, kw_only=True):
-    """Add a team; its name is unique in the organization, ignoring case."""
+    """Add a team; its name is unique in the organization, ignoring case.
+
+    ``members`` join it at once (in order). With ``defaults``, the team gets
+    Opsgenie's default resources in the same batch: a schedule, an escalation
+    policy and its default routing rule (``engine.teams.defaults``).
+    """
 
     name: str
     description: str = ""
+    members: tuple[NewMember, ...] = ()
+    defaults: DefaultResources | None = None
 
 
 @final

@@ -28,7 +28,7 @@ def decide(state: TeamsState, command: c.TeamCommand, now: datetime) -> list[e.T
     (``invalid_field``).
     """
     if isinstance(command, c.CreateTeam):
-        return [_create(state, command, now)]
+        return [_create(state, command, now), *_initial_members(command, now)]
     team = find_team(state, command.team_id)
     match command:
         case c.UpdateTeam():
@@ -67,6 +67,24 @@ def _create(state: TeamsState, command: c.CreateTeam, now: datetime) -> e.TeamCr
         raise Conflict("team_exists", f"Team {command.team_id!r} already exists")
     _check_unique(state, name, command.team_id)
     return e.TeamCreated(team_id=command.team_id, name=name, description=description, at=now)
+
+
+def _initial_members(command: c.CreateTeam, now: datetime) -> list[e.TeamEvent]:
+    """The members a team is created with, in order; each account once."""
+    events: list[e.TeamEvent] = []
+    seen: set[str] = set()
+    for member in command.members:
+        account_id = member.account_id.strip()
+        if not account_id:
+            raise _invalid("members", "a member's account_id is required")
+        role = _check_role(member.role, "members")
+        if account_id in seen:
+            raise Conflict("team_member_exists", f"{account_id!r} is listed twice")
+        seen.add(account_id)
+        events.append(
+            e.TeamMemberAdded(team_id=command.team_id, account_id=account_id, role=role, at=now)
+        )
+    return events
 
 
 def _update(
@@ -115,9 +133,9 @@ def _check_description(description: str) -> str:
     return description
 
 
-def _check_role(role: str) -> str:
+def _check_role(role: str, field: str = "role") -> str:
     if role not in c.TEAM_ROLES:
-        raise _invalid("role", "role must be admin or member")
+        raise _invalid(field, "role must be admin or member")
     return role
 
 

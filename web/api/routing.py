@@ -3,8 +3,8 @@
 An alert with a team responder follows that team's rules in order; the first whose
 ``criteria`` match the alert and whose ``timeRestriction`` (in the rule's
 ``timezone``) covers the moment routes it to ``notify``: an escalation policy, a
-schedule, or nobody (``none``); no match falls back to the team's default policy
-(``engine.routing``, which documents how each condition operation compares).
+schedule, or nobody (``none``) (``engine.routing``, which documents how each
+condition operation compares).
 
 Both APIs take Opsgenie's shapes (its Go SDK's ``team`` package, Terraform's
 ``opsgenie_team_routing_rule``): ``{name, order, timezone, criteria: {type,
@@ -14,9 +14,16 @@ id, or by name with ``teamIdentifierType=name``; ``notify`` names a policy or a
 schedule by id or name, and answers carry both. ``order`` counts from 0. Native
 answers are ``{"data": rule}`` (``request_id``, Pulsar's errors); Opsgenie answers
 carry ``took``/``requestId`` and its error shape, and create/update answer
-``{id, name}``. Opsgenie's implicit default rule of a team is not listed: with no
-match, Pulsar uses the team's default policy. Another organization's team, rule,
-policy or schedule is unknown here (404, or 422 naming ``notify``).
+``{id, name}``.
+
+A team made with its default resources (every ``/v2/teams`` create) has Opsgenie's
+"Default Routing Rule" (``isDefault: true``): match-all, always listed last, new and
+moved rules go before it; it can be PATCHed (``notify``, ``name``, ``timezone``; its
+criteria stay match-all without a time restriction), but deleting or moving it is
+409 ``default_routing_rule``. A team without one (native teams, unless made with
+``defaultResources``) falls back, when no rule matches, to its default policy or
+else its members. Another organization's team, rule, policy or schedule is unknown
+here (404, or 422 naming ``notify``).
 """
 
 from __future__ import annotations
@@ -238,7 +245,7 @@ def rule_out(state: OrgState, rule: RoutingRule) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule.id,
         "name": rule.name,
-        "isDefault": False,
+        "isDefault": rule.is_default,
         "order": routing_rule_order(state.routing, rule),
         "criteria": _criteria_out(rule.criteria),
         "timezone": rule.timezone,

@@ -10,8 +10,14 @@ The Opsgenie shapes are the Go SDK's (compat-api.md section 6): create
 ``{name, description, members: [{user: {id|username}, role}]}`` answers
 ``{data: {id, name}}``; a PATCH with ``members`` makes the team's members
 exactly those. Opsgenie's team roles are ``admin`` and ``user``; ``user`` is
-Pulsar's ``member``. Opsgenie's default resources of a new team (an escalation,
-a schedule, a routing rule) are not created.
+Pulsar's ``member``.
+
+A team created through ``/v2/teams`` gets Opsgenie's default resources in the
+same batch as the team and its members: ``<team>_schedule``, ``<team>_escalation``
+and its "Default Routing Rule" (``engine.teams.defaults`` says what they hold), so
+Terraform's ``delete_default_resources`` finds them. The native create makes them
+only when asked (``"defaultResources": true``); a native team without them pages
+its default policy, or else its members.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from engine import (
     ChangeTeamMemberRole,
     Command,
     CreateTeam,
+    DefaultResources,
     DeleteTeam,
+    NewMember,
     OrgState,
     PulsarError,
     RemoveTeamMember,
@@ -54,9 +62,12 @@ T = TypeVar("T")
 
 
 @final
-class TeamIn(msgspec.Struct, kw_only=True):
+class TeamIn(msgspec.Struct, kw_only=True, rename="camel"):
+    """A native create body; ``defaultResources`` asks for Opsgenie's default resources."""
+
     name: str
     description: str = ""
+    default_resources: bool = False
 
 
 @final
@@ -167,6 +178,13 @@ async def _submit(*commands: Command, keyed: bool = True) -> str | None:
     return subject_id
 
 
+def _default_resources() -> DefaultResources:
+    """New ids for a new team's default schedule (and rotation), policy and routing rule."""
+    return DefaultResources(
+        schedule_id=new_id(), rotation_id=new_id(), policy_id=new_id(), rule_id=new_id()
+    )
+
+
 async def _view(team_id: str) -> dict[str, Any]:
     return await _read(lambda s: team_out(s, find_team(s.teams, team_id)))
 
@@ -176,9 +194,18 @@ async def _view(team_id: str) -> dict[str, Any]:
 
 @blueprint.post("/teams")
 async def create_team() -> Response:
-    """Create a team (201); its name is unique in the organization, ignoring case."""
+    """Create a team (201); its name is unique in the organization, ignoring case.
+
+    With ``"defaultResources": true`` it gets Opsgenie's default schedule, policy and
+    routing rule too (in one batch: all or nothing).
+    """
     body = await parse_body(TeamIn)
-    command = CreateTeam(team_id=new_id(), name=body.name, description=body.description)
+    command = CreateTeam(
+        team_id=new_id(),
+        name=body.name,
+        description=body.description,
+        defaults=_default_resources() if body.default_resources else None,
+    )
     team_id = await _submit(command) or command.team_id
     return json_response({"data": await _view(team_id)}, 201)
 
@@ -311,14 +338,22 @@ async def _og_sync_members(team_id: str, wanted: dict[str, str]) -> None:
 
 @opsgenie_blueprint.post(OG, strict_slashes=False)
 async def og_create() -> Response:
-    """Create (201 ``{"data": {id, name}}``), with ``members`` if given; a name in use is 409."""
+    """Create (201 ``{"data": {id, name}}``), with ``members`` if given; a name in use is 409.
+
+    The team, its members and its default resources are one command (one batch).
+    """
     body = await parse_body(OgTeamIn)
     if body.name is None:
         raise ApiError(422, "invalid_field", "name is required", field="name")
     wanted = await _og_members(body.members or [])
-    command = CreateTeam(team_id=new_id(), name=body.name, description=body.description or "")
+    command = CreateTeam(
+        team_id=new_id(),
+        name=body.name,
+        description=body.description or "",
+        members=tuple(NewMember(account_id=a, role=r) for a, r in wanted.items()),
+        defaults=_default_resources(),
+    )
     team_id = await _submit(command) or command.team_id
-    await _og_sync_members(team_id, wanted)
     _, name = await _team(team_id, None)
     return og_response({"data": {"id": team_id, "name": name}}, 201)
 

@@ -35,6 +35,7 @@ from engine.routing import (
     UpdateRoutingRule,
     condition_holds,
     criteria_match,
+    default_rule_of,
     find_routing_rule,
     restriction_covers,
     route,
@@ -358,6 +359,98 @@ def test_evolve_ignores_events_it_cannot_apply() -> None:
     )
 
 
+# -- a team's default rule ----------------------------------------------------------------
+
+DEFAULT = created("d", 0, is_default=True, name="Default Routing Rule")
+WITH_DEFAULT = [DEFAULT, created("r1", 0), created("r2", 1)]  # r1, r2, d
+
+
+def test_a_default_rule_goes_last_and_stays_last() -> None:
+    """A default rule is created last whatever its order; later rules go before it."""
+    made = create("d", is_default=True, order=0, name="Default Routing Rule")
+    assert order_of(THREE, made) == ["r1", "r2", "r3", "d"]
+    assert order_of(WITH_DEFAULT, create("r3")) == ["r1", "r2", "r3", "d"]
+    assert order_of(WITH_DEFAULT, create("r3", order=99)) == ["r1", "r2", "r3", "d"]
+    assert order_of(WITH_DEFAULT, create("r3", order=0)) == ["r3", "r1", "r2", "d"]
+    state = RULES.fold(WITH_DEFAULT)
+    assert default_rule_of(state, "t1") == state.rules["d"]
+    assert default_rule_of(RULES.fold(THREE), "t1") is None
+    assert default_rule_of(state, "t9") is None
+
+
+def test_a_team_has_one_default_rule() -> None:
+    """A second default rule is routing_rule_exists."""
+    with pytest.raises(Conflict) as raised:
+        RULES.given(WITH_DEFAULT).when(create("d2", is_default=True))
+    assert raised.value.code == "routing_rule_exists"
+
+
+def test_the_default_rule_cannot_be_deleted_or_moved() -> None:
+    """Deleting it or moving it up is default_routing_rule; 'moving' it last is a no-op."""
+    delete = DeleteRoutingRule(team_id="t1", rule_id="d")
+    RULES.given(WITH_DEFAULT).when(delete).then_rejected("default_routing_rule")
+    up = ChangeRoutingRuleOrder(team_id="t1", rule_id="d", order=1)
+    RULES.given(WITH_DEFAULT).when(up).then_rejected("default_routing_rule")
+    for order in (2, 50):
+        stay = ChangeRoutingRuleOrder(team_id="t1", rule_id="d", order=order)
+        RULES.given(WITH_DEFAULT).when(stay).then([])
+
+
+def test_other_rules_move_before_the_default_rule_only() -> None:
+    """A move beyond the end stops just before the default rule."""
+    down = ChangeRoutingRuleOrder(team_id="t1", rule_id="r1", order=9)
+    assert order_of(WITH_DEFAULT, down) == ["r2", "r1", "d"]
+    top = ChangeRoutingRuleOrder(team_id="t1", rule_id="r2", order=0)
+    assert order_of(WITH_DEFAULT, top) == ["r2", "r1", "d"]
+    RULES.given(WITH_DEFAULT).when(
+        ChangeRoutingRuleOrder(team_id="t1", rule_id="r2", order=5)
+    ).then([])
+
+
+def test_the_default_rule_changes_its_target_name_and_zone_only() -> None:
+    """Its notify, name and time zone change; criteria stay match-all, no restriction."""
+    nobody = UpdateRoutingRule(team_id="t1", rule_id="d", target=NOBODY, timezone="Asia/Tokyo")
+    state = (
+        RULES.given(WITH_DEFAULT)
+        .when(nobody, now=T1)
+        .then(
+            [
+                RoutingRuleUpdated(
+                    team_id="t1",
+                    rule_id="d",
+                    rule=rule(
+                        "d",
+                        name="Default Routing Rule",
+                        is_default=True,
+                        target=NOBODY,
+                        timezone="Asia/Tokyo",
+                        updated_at=T1,
+                    ),
+                    at=T1,
+                )
+            ]
+        )
+    )
+    assert state.rules["d"].is_default
+    all_again = UpdateRoutingRule(team_id="t1", rule_id="d", criteria=RoutingCriteria())
+    RULES.given(WITH_DEFAULT).when(all_again).then([])
+    narrow = UpdateRoutingRule(team_id="t1", rule_id="d", criteria=P1_ONLY)
+    rejected(narrow, "criteria", WITH_DEFAULT)
+    nights = UpdateRoutingRule(team_id="t1", rule_id="d", time_restriction=NIGHT)
+    rejected(nights, "timeRestriction", WITH_DEFAULT)
+    rejected(create("d2", is_default=True, criteria=P1_ONLY), "criteria")
+    rejected(create("d2", is_default=True, time_restriction=NIGHT), "timeRestriction")
+
+
+def test_removing_the_team_removes_its_default_rule_too() -> None:
+    state = (
+        RULES.given(WITH_DEFAULT)
+        .when(RemoveRoutingTeam(team_id="t1"))
+        .then([RoutingRuleDeleted(team_id="t1", rule_id=r, at=NOW) for r in ("r1", "r2", "d")])
+    )
+    assert (state.rules, state.by_team) == ({}, {})
+
+
 # -- matching ------------------------------------------------------------------------------
 
 
@@ -547,6 +640,22 @@ def test_route_takes_the_first_matching_rule_in_order() -> None:
     assert RouteDecision("all", "all", "escalation", "db") == route(state, "t1", WEB, at(12))
     assert route(state, "t3", WEB, at(12)) == DEFAULT_ROUTE
     assert RouteDecision(None, "default", "default", None) == DEFAULT_ROUTE
+
+
+def test_a_team_with_a_default_rule_follows_it_when_nothing_else_matches() -> None:
+    """The default rule (last, match-all) catches every alert the other rules leave."""
+    state = RULES.fold(
+        [
+            created("d", 0, is_default=True, name="Default Routing Rule", target=NOBODY),
+            created("p1", 0, criteria=P1_ONLY, target=RoutingTarget(type="schedule", id="s1")),
+        ]
+    )
+    assert RouteDecision("p1", "p1", "schedule", "s1") == route(
+        state, "t1", alert(priority="P1"), at(3)
+    )
+    assert RouteDecision("d", "Default Routing Rule", "none", None) == route(
+        state, "t1", WEB, at(3)
+    )
 
 
 # -- the organization ---------------------------------------------------------------------

@@ -72,6 +72,7 @@ commands: st.SearchStrategy[RoutingCommand] = st.one_of(
         time_restriction=restrictions,
         timezone=mostly(st.sampled_from(["UTC", "Europe/Berlin"]), st.just("Nowhere/x")),
         target=targets,
+        is_default=mostly(st.just(False), st.just(True), odds=4),
     ),
     st.builds(
         UpdateRoutingRule,
@@ -97,12 +98,18 @@ _events = msgspec.json.Decoder(list[RoutingEvent])
 
 
 def check_invariants(state: RoutingState) -> None:
-    """Each rule is in its team's list exactly once, and every listed rule exists."""
+    """Each rule is in its team's list exactly once, and every listed rule exists; a
+    team's default rule, if any, is its only one and its last, match-all, unrestricted."""
     listed = [rule_id for ids in state.by_team.values() for rule_id in ids]
     assert sorted(listed) == sorted(state.rules)
     for team_id, ids in state.by_team.items():
         assert ids
         assert all(state.rules[i].team_id == team_id for i in ids)
+        defaults = [i for i in ids if state.rules[i].is_default]
+        assert defaults in ([], [ids[-1]])
+        for rule_id in defaults:
+            rule = state.rules[rule_id]
+            assert (rule.criteria.type, rule.time_restriction) == ("match-all", None)
 
 
 @settings(max_examples=300, deadline=None)
