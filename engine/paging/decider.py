@@ -173,9 +173,15 @@ def _fire(
     now: datetime,
     *,
     manual: dict[str, tuple[int, int]] | None = None,
+    earlier: dict[str, Cycle] | None = None,
 ) -> Events:
     """Fire what is due of ``runs`` (or, with ``manual``, the given firing of each run)
-    and of the people's ``cycles``, at ``now``."""
+    and of the people's ``cycles``, at ``now``.
+
+    A person reached again at the instant an ``earlier`` cycle of theirs started (two
+    firings at one instant, e.g. the timer's then a manual escalation) keeps what that
+    cycle already paged: the same page is never requested twice (I4)."""
+    earlier = cycles if earlier is None else earlier
     events: Events = []
     reached: dict[str, tuple[str, bool, bool]] = {}  # account -> (reason, until_closed, late)
     acked = [alert.acknowledged]  # a repeat may reset it
@@ -195,6 +201,9 @@ def _fire(
             events += _fire_rule(world, alert, run, plan, firing, now, reached, acked, manual)
     for account, (reason, until_closed, late) in reached.items():
         cycle = Cycle(account_id=account, started_at=now, reason=reason, until_closed=until_closed)
+        before = earlier.get(account)
+        if before is not None and before.started_at == now:
+            cycle.processed_until = before.processed_until
         events += _cycle_pages(world, alert, cycle, now, first=True, late=late)
     for account, cycle in cycles.items():
         if account not in reached:
@@ -444,7 +453,7 @@ def _escalate_to_next(
         )
         events += alerts.decide(world.alerts, unack, now)
     assert held is not None
-    return events + _fire(world, alert, runs, {}, now, manual=manual)
+    return events + _fire(world, alert, runs, {}, now, manual=manual, earlier=held.cycles)
 
 
 def _record_delivery(paging: PagingState, command: c.RecordDelivery, now: datetime) -> Events:
@@ -557,7 +566,9 @@ def _start(
         events.append(started)
         runs.append(run_of(started))
     if alert.status != "closed" and not _snoozed(alert, now):
-        events += _fire(world, alert, [r for r in runs if r.held_by is None], {}, now)
+        free = [r for r in runs if r.held_by is None]
+        known = held.cycles if held is not None else {}
+        events += _fire(world, alert, free, {}, now, earlier=known)
     return events
 
 
@@ -683,7 +694,7 @@ def _release(paging: PagingState, world: World, maintenance_id: str, now: dateti
             events.append(e.EscalationResumed(alert_id=alert_id, at=now, run_id=run.run_id))
             fresh.append(_restarted(run, now))
         if not _snoozed(alert, now):
-            events += _fire(world, alert, fresh, {}, now)
+            events += _fire(world, alert, fresh, {}, now, earlier=held.cycles)
     return events
 
 
@@ -768,11 +779,15 @@ def _fired(
         return
     for account in event.recipients:
         earlier = held.cycles.get(account)
-        until_closed = event.until_closed or (
-            earlier is not None and earlier.started_at == event.at and earlier.until_closed
-        )
+        # reached again at the instant the earlier cycle started: its pages stand
+        if earlier is None or earlier.started_at != event.at:
+            earlier = None
         held.cycles[account] = Cycle(
-            account_id=account, started_at=event.at, reason=event.detail, until_closed=until_closed
+            account_id=account,
+            started_at=event.at,
+            reason=event.detail,
+            until_closed=event.until_closed or (earlier is not None and earlier.until_closed),
+            processed_until=earlier.processed_until if earlier is not None else None,
         )
         paging.cycles_of.setdefault(account, {})[event.alert_id] = None
 

@@ -1074,3 +1074,25 @@ def test_a_person_paged_again_after_an_acknowledge_is_indexed_once() -> None:
         org.run(UnacknowledgeAlert(alert_id="A"))
     org.advance(25)
     assert list(org.state.paging.cycles_of["ann"]) == ["A"]
+
+
+def test_a_person_reached_twice_at_one_instant_is_paged_once() -> None:
+    """I4 (found by the replay property): the timer fires rule 3 (ann) at 25 and a manual
+    escalation at the same instant reaches ann again (repeat 1, rule 1): the firing is
+    logged, but her page of that instant stands and is not requested again, neither by
+    the escalation nor by the timer after it."""
+    org = Org()
+    repeat = escalations.Repeat(wait_interval_minutes=5, count=2, reset_recipient_states=True)
+    org.policy(
+        "p", (0, "user", "ann"), (10, "user", "bob"), (25, "user", "ann", "if-not-closed"),
+        repeat=repeat,
+    )  # fmt: skip
+    org.alert("A", ("escalation", "p"))
+    log = paged(org.advance(25))
+    manual = paged(org.run(EscalateToNext(alert_id="A", source="api")))
+    assert [(type(e).__name__, getattr(e, "recipients", ())) for e in manual] == [
+        ("EscalationRuleFired", ("ann",))
+    ]
+    log += manual + paged(org.advance(25)) + paged(org.advance(26))
+    ids = [e.notification_id for e in log if isinstance(e, NotificationRequested)]
+    assert len(ids) == len(set(ids)) == 2  # bob at 10, ann at 25 (ann at 0 came with A)
