@@ -15,7 +15,7 @@ the access and teams states') and rewrites each reference to an id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Literal, final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,7 @@ import msgspec
 
 from engine.errors import Rejected
 from engine.schedules.model import (
+    OVERRIDE_USER_TYPES,
     PARTICIPANT_TYPES,
     RECIPIENT_TYPES,
     RESTRICTION_TYPES,
@@ -65,6 +66,10 @@ MAX_PARTICIPANTS: Final = 200
 MAX_USER: Final = 255
 MAX_LENGTH: Final = {"hourly": 8760, "daily": 3650, "weekly": 520, "custom": 8760}
 MAX_WINDOWS: Final = 50
+ESCALATION_PARTICIPANT: Final = (
+    "an escalation policy cannot hold a rotation's turn; "
+    "to page through a policy, give it a rule whose recipient is this schedule"
+)
 
 
 class _Command(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
@@ -172,10 +177,10 @@ class RevokeFeedToken(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
 class RemoveRecipient(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
     """System command: a member left (``user``) or a team was deleted (``team``).
 
-    Every schedule forgets them: they leave the rotations (Opsgenie's behaviour; a
-    rotation left without participants keeps one ``none`` slot), their overrides
-    are deleted, a team's schedules lose their owner team, and a user's calendar
-    feeds are revoked.
+    Every schedule forgets them: they leave the rotations (whoever else is on call
+    keeps the turn, S27; a rotation left without participants keeps one ``none``
+    slot), their overrides are deleted, a team's schedules lose their owner team,
+    and a user's calendar feeds are revoked.
     """
 
     recipient_type: Literal["user", "team"]
@@ -256,8 +261,9 @@ def _check_aware(field: str, moment: datetime) -> None:
 def _check_participant(participant: Participant) -> Participant:
     kind: str = participant.type  # as decoded: anything a client sent
     if kind == "escalation":
-        # Opsgenie allows them; Pulsar has no escalation policies to point at yet.
-        raise invalid("participants", "escalation participants arrive with escalation policies")
+        # Opsgenie allows them; Pulsar points the other way: a policy's rule notifies a
+        # schedule (recipient type ``schedule``), a rotation's turn is a user or a team.
+        raise invalid("participants", ESCALATION_PARTICIPANT)
     if kind not in PARTICIPANT_TYPES:
         raise invalid("participants", "participant type must be user, team or none")
     if participant.type == "none":
@@ -291,7 +297,8 @@ def _check_restriction(restriction: Restriction) -> None:
 
 
 def check_rotation(rotation: Rotation) -> Rotation:
-    """``rotation`` validated and normalised (stripped name and participants)."""
+    """``rotation`` validated and normalised (stripped name and participants, the start
+    truncated to the minute)."""
     if not rotation.id:
         raise invalid("id", "rotation id is required")
     name = check_name(rotation.name)
@@ -302,26 +309,35 @@ def check_rotation(rotation: Rotation) -> Rotation:
     if rotation.custom_unit not in ("hours", "days"):
         raise invalid("customUnit", "customUnit must be hours or days")
     _check_aware("startDate", rotation.start)
+    start = _to_the_minute(rotation.start)
     if rotation.end is not None:
         _check_aware("endDate", rotation.end)
-        if rotation.end <= rotation.start:
+        if rotation.end <= start:
             raise invalid("endDate", "endDate must be after startDate")
     if not rotation.participants or len(rotation.participants) > MAX_PARTICIPANTS:
         raise invalid("participants", f"1-{MAX_PARTICIPANTS} participants are required")
     participants = tuple(_check_participant(p) for p in rotation.participants)
     if rotation.restriction is not None:
         _check_restriction(rotation.restriction)
-    return msgspec.structs.replace(rotation, name=name, participants=participants)
+    return msgspec.structs.replace(rotation, name=name, start=start, participants=participants)
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    """``moment`` truncated to its minute (in UTC), in its own offset (S27: GoAlert's rule)."""
+    return moment.astimezone(UTC).replace(second=0, microsecond=0).astimezone(moment.tzinfo)
 
 
 def check_override(override: Override, rotation_ids: frozenset[str]) -> Override:
     """``override`` validated against the schedule's rotations (``rotation_ids``)."""
     if not override.id.strip() or len(override.id) > MAX_NAME or "/" in override.id:
         raise invalid("alias", "alias must be 1-100 characters without '/'")
-    if override.user_type not in RECIPIENT_TYPES:
-        raise invalid("user", "an override's user must be a user or a team")
+    if override.user_type not in OVERRIDE_USER_TYPES:
+        raise invalid("user", "an override's user must be a user, a team or none")
     user = override.user.strip()
-    if not user or len(user) > MAX_USER:
+    if override.user_type == "none":
+        if user:
+            raise invalid("user", "a none override names nobody: it takes no id")
+    elif not user or len(user) > MAX_USER:
         raise invalid("user", "user is required")
     _check_aware("startDate", override.start)
     _check_aware("endDate", override.end)

@@ -7,6 +7,18 @@ who is on call now — an ``OnCallChanged`` at the edit's instant. The timer's
 also when it runs late. Who is on call comes from ``engine.schedules.oncall``.
 ``RemoveRecipient`` (a member left, a team was deleted) edits every schedule that
 names them the same way: catch-up, the edits, the change they make now.
+
+A departure keeps whoever is on call (scenario S27, GoAlert's rule): dropping a
+participant shortens the list, and with turns computed from the rotation's start
+(Opsgenie's model) every later turn would fall to someone else at once, so a
+member leaving the company could silently hand the current shift to a colleague.
+Unless the departed participant holds the current turn, the rotation's start
+moves back by whole turns (on the wall clock, so hand-offs stay put across DST)
+until the same participant holds it, with the same hand-off; the others follow
+in list order. When they do hold it the turns re-deal (somebody must take over).
+Explicit rotation updates (``UpdateRotation``) keep the start they are given:
+API clients such as Terraform send ``startDate`` and must read back what they
+sent (only truncated to the minute, S27).
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ __all__ = ["apply_edit", "decide", "evolve", "find_schedule", "initial_state"]
 # At most this many catch-up events per command (a schedule idle for years while
 # Pulsar was down catches up over several timer wake-ups).
 MAX_CATCH_UP: Final = 1000
+# Starts tried when keeping the current participant (each further back by a round).
+_REWIND_TRIES: Final = 4
 
 _Edit = (
     e.ScheduleUpdated
@@ -262,11 +276,7 @@ def _forget(schedule: Schedule, command: c.RemoveRecipient, now: datetime) -> li
     edits: list[_Edit] = []
     for rotation in schedule.rotations:
         if gone in rotation.participants:
-            # Opsgenie drops the participant (the turns re-deal); a rotation must keep a
-            # slot, so one left empty keeps a gap.
-            kept = tuple(p for p in rotation.participants if p != gone)
-            participants = kept or (Participant(type="none"),)
-            rotation = msgspec.structs.replace(rotation, participants=participants)
+            rotation = _without_participant(rotation, gone, schedule.timezone, now)
             edits.append(e.RotationUpdated(schedule_id=sid, at=now, rotation=rotation))
     edits += [
         e.OverrideDeleted(schedule_id=sid, at=now, override_id=o.id)
@@ -286,6 +296,37 @@ def _forget(schedule: Schedule, command: c.RemoveRecipient, now: datetime) -> li
             )
         )
     return edits
+
+
+def _without_participant(
+    rotation: Rotation, gone: Participant, timezone: str, now: datetime
+) -> Rotation:
+    """``rotation`` without ``gone``; whoever holds the turn at ``now`` keeps it (S27).
+
+    Dropping a participant shortens the list, so turn k would fall to another
+    participant (Opsgenie re-deals). When the one on call at ``now`` stays, the start
+    moves back by m whole turns (m < the new count) so that the same participant
+    holds the current turn, with the same hand-off, and the rest follow in list
+    order. When ``gone`` holds it (or no turn is current) the turns re-deal.
+    A rotation must keep a slot, so one left empty keeps a gap.
+    """
+    kept = tuple(p for p in rotation.participants if p != gone)
+    without = msgspec.structs.replace(rotation, participants=kept or (Participant(type="none"),))
+    turn = oncall.current_turn(rotation, timezone, now)
+    if turn is None or not kept:
+        return without
+    slot = turn.index % len(rotation.participants)
+    if rotation.participants[slot] == gone:
+        return without
+    # The current participant's position in the shorter list, and the turns to rewind.
+    position = slot - rotation.participants[:slot].count(gone)
+    back = (position - turn.index) % len(kept)
+    for _ in range(_REWIND_TRIES):
+        rewound = oncall.rewound(without, timezone, back)
+        if rewound is not None:
+            return rewound
+        back += len(kept)  # a start in a DST gap: one more round further back
+    return without  # every start tried falls in a gap: re-deal
 
 
 def _catch_up(

@@ -23,6 +23,7 @@ from typing import Final, Literal, final
 import msgspec
 
 __all__ = [
+    "OVERRIDE_USER_TYPES",
     "PARTICIPANT_TYPES",
     "RECIPIENT_TYPES",
     "RESTRICTION_TYPES",
@@ -30,6 +31,7 @@ __all__ = [
     "TEAM_PREFIX",
     "OnCall",
     "Override",
+    "OverrideUserType",
     "Participant",
     "Period",
     "RecipientType",
@@ -44,11 +46,13 @@ __all__ = [
 ROTATION_TYPES: Final = ("hourly", "daily", "weekly", "custom")
 PARTICIPANT_TYPES: Final = ("user", "team", "none")
 RECIPIENT_TYPES: Final = ("user", "team")
+OVERRIDE_USER_TYPES: Final = ("user", "team", "none")
 RESTRICTION_TYPES: Final = ("time-of-day", "weekday-and-time-of-day")
 TEAM_PREFIX: Final = "team:"
 
 RotationType = Literal["hourly", "daily", "weekly", "custom"]
 RecipientType = Literal["user", "team"]
+OverrideUserType = Literal["user", "team", "none"]
 
 
 def recipient_key(kind: str, identifier: str) -> str:
@@ -125,7 +129,9 @@ class Override(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """``user`` takes over during [start, end): the whole schedule (``rotation_ids``
     empty) or only those rotations. Overlapping overrides: the newest (highest
     ``sequence``) wins. ``user`` is an account id, or a team id when ``user_type``
-    is ``team`` (Opsgenie lets a team take over too)."""
+    is ``team`` (Opsgenie lets a team take over too). ``user_type`` ``none`` (with
+    ``user`` ``""``) takes over with nobody: nobody is on call in the window (a
+    company holiday), or nobody for the named rotations."""
 
     id: str
     user: str
@@ -133,7 +139,7 @@ class Override(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     end: datetime
     rotation_ids: tuple[str, ...] = ()
     sequence: int = 0
-    user_type: RecipientType = "user"
+    user_type: OverrideUserType = "user"
 
 
 @final

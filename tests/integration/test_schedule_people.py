@@ -161,7 +161,7 @@ async def test_a_team_can_take_over(api: Harness, ids: dict[str, str]) -> None:
         (
             {"rotations": [rotation({"type": "escalation", "name": "esc"})]},
             "participants",
-            "escalation participants arrive with escalation policies",
+            "give it a rule whose recipient is this schedule",
         ),
         ({"rotations": [rotation({"type": "group", "id": "g"})]}, "participants", "user, team"),
         ({"ownerTeam": {"name": "Web"}}, "ownerTeam", "Team 'Web'"),

@@ -11,7 +11,15 @@ the same plain 404 as any unknown path.
 Native routes (``/api/v1``): ``POST /schedules/{id}/feeds``, ``POST /users/{user}/feeds``,
 ``GET /feeds``, ``DELETE /feeds/{id}``. Opsgenie's authenticated
 ``GET /v2/schedules/on-calls/{username}.ics`` exports a user's on-call periods across
-every schedule of the organization.
+every schedule of the organization. A team-scoped API key works with its team's
+schedules only (``web.api.schedules.visible``): their feeds, and its export covers
+them alone; it cannot open a user's feed (which spans every schedule).
+
+Events are the final timeline's periods with someone on call. A period with nobody
+is left out, whether it is a gap between turns or an override of nobody (a company
+holiday): the calendar shows when someone is on call, so a holiday shows as the
+time between the events around it, and the alias of the override is visible in the
+timeline API (``sources``) rather than as an event nobody attends.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from engine import (
     CreateFeedToken,
     FeedToken,
+    NotFound,
     OrgState,
     RevokeFeedToken,
     Schedule,
@@ -35,7 +44,7 @@ from engine import (
     split_recipient,
 )
 from web.api.schedule_json import Names, names_of
-from web.api.schedules import member_id, schedule_of
+from web.api.schedules import member_id, schedule_of, visible
 from web.app import command_context, json_response, principal, services
 from web.auth.principal import Principal
 from web.compat.opsgenie.wire import authenticate, install_error_handlers, timestamp
@@ -98,7 +107,7 @@ async def _create_feed(key: Principal, kind: Literal["schedule", "user"], target
 async def create_schedule_feed(identifier: str) -> Response:
     """A feed of one schedule (``identifierType=name`` to address it by name)."""
     key = principal()
-    schedule = await schedule_of(key.org_id, identifier)
+    schedule = await schedule_of(key, identifier)
     return await _create_feed(key, "schedule", schedule.id)
 
 
@@ -109,25 +118,47 @@ async def create_user_feed(user: str) -> Response:
     if not user:
         raise ApiError(422, "invalid_field", "user is required", field="user")
     key = principal()
+    if key.team_id is not None:
+        # A user's feed shows every schedule of the organization, beyond the key's team.
+        raise ApiError(403, "forbidden", "a team's key opens feeds of its schedules only")
     account_id = await services().supervisor.read(key.org_id, lambda s: member_id(s, user))
     return await _create_feed(key, "user", account_id)
 
 
 @blueprint.get("/feeds")
 async def list_feeds() -> Response:
-    """The organization's live feeds, oldest first, without tokens."""
+    """The organization's live feeds, oldest first, without tokens (a team-scoped key:
+    the feeds of its team's schedules)."""
+    key = principal()
 
     def view(state: OrgState) -> list[dict[str, Any]]:
         feeds = sorted(state.schedules.feeds.values(), key=lambda f: (f.created_at, f.id))
-        return [feed_out(f) for f in feeds]
+        return [feed_out(f) for f in feeds if _sees(state, key, f)]
 
-    return json_response({"data": await services().supervisor.read(principal().org_id, view)})
+    return json_response({"data": await services().supervisor.read(key.org_id, view)})
+
+
+def _sees(state: OrgState, key: Principal, feed: FeedToken) -> bool:
+    """Whether ``key`` may see ``feed``: a team-scoped key, only its schedules' feeds."""
+    if key.team_id is None:
+        return True
+    record = state.schedules.schedules.get(feed.target) if feed.kind == "schedule" else None
+    return record is not None and visible(key, record.schedule)
 
 
 @blueprint.delete("/feeds/<feed_id>")
 async def revoke_feed(feed_id: str) -> Response:
-    """Revoke a feed: its URL answers 404 from now on (404 if no such feed here)."""
+    """Revoke a feed: its URL answers 404 from now on (404 if no such feed here, or one a
+    team-scoped key may not see)."""
     key = principal()
+    if key.team_id is not None:
+
+        def check(state: OrgState) -> None:
+            feed = state.schedules.feeds.get(feed_id)
+            if feed is None or not _sees(state, key, feed):
+                raise NotFound("feed_not_found", f"Feed {feed_id!r} does not exist")
+
+        await services().supervisor.read(key.org_id, check)
     await services().supervisor.submit(
         key.org_id, RevokeFeedToken(token_id=feed_id), await command_context(key)
     )
@@ -194,7 +225,8 @@ async def og_user_calendar(username: str) -> Response:
 
     def view(state: OrgState) -> tuple[str, list[Schedule], Names]:
         schedules = [r.schedule for r in state.schedules.schedules.values()]
-        return member_id(state, username), schedules, names_of(state)
+        mine = [s for s in schedules if visible(key, s)]
+        return member_id(state, username), mine, names_of(state)
 
     account_id, schedules, names = await services().supervisor.read(key.org_id, view)
     now = services().clock.now()

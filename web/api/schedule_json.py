@@ -4,10 +4,11 @@ Bodies come in Opsgenie's shapes (compat-api.md section 6): a schedule with inli
 rotations and ``ownerTeam {id|name}``, rotations with ``participants`` of type
 ``user`` (``id`` or ``username``, the member's email), ``team`` (``id`` or ``name``)
 or ``none``, and ``timeRestriction``; overrides addressed by ``alias`` whose ``user``
-is a user or a team. References are passed to the engine as given: the org decider
-resolves them to ids and refuses users and teams the organization does not have
-(422 naming the field). ``escalation`` participants are refused here already:
-Pulsar has no escalation policies for them to name yet.
+is a user, a team, or ``{"type": "none"}`` (nobody on call in the window).
+References are passed to the engine as given: the org decider resolves them to ids
+and refuses users and teams the organization does not have (422 naming the field).
+``escalation`` participants are refused here already (422): in Pulsar an escalation
+policy's rule notifies a schedule, a policy does not take a rotation's turn.
 
 Answers name users by their email (Opsgenie's username) and teams by their name,
 read from ``Names``, a copy taken in the same state read as the schedule. Who is on
@@ -57,7 +58,10 @@ __all__ = [
 
 T = TypeVar("T")
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ESCALATION_LATER: Final = "escalation participants arrive with escalation policies"
+ESCALATION_LATER: Final = (  # as the engine's (engine.schedules.commands)
+    "an escalation policy cannot hold a rotation's turn; "
+    "to page through a policy, give it a rule whose recipient is this schedule"
+)
 
 
 # -- bodies --------------------------------------------------------------------------------
@@ -126,7 +130,8 @@ class ScheduleIn(msgspec.Struct, kw_only=True, rename="camel"):
 
 @final
 class OverrideIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """An override body: ``user`` (a user or a team) takes over in [startDate, endDate)."""
+    """An override body: ``user`` (a user or a team) takes over in [startDate, endDate);
+    ``{"type": "none"}`` (no id) takes over with nobody (e.g. a company holiday)."""
 
     alias: str | None = None
     user: str | Ref | None = None
@@ -225,12 +230,13 @@ def owner_team_of(value: str | Ref | None) -> str | None:
 def override_of(body: OverrideIn, schedule: Schedule, alias: str) -> Override:
     """An override from ``body``; rotations may be named by id or name."""
     user = body.user
+    user_type: Literal["user", "team", "none"]
     if isinstance(user, Ref):
         kind = user.type.strip().lower() or "user"
-        if kind not in ("user", "team"):
-            msg = "an override's user must be a user or a team"
+        if kind not in ("user", "team", "none"):
+            msg = "an override's user must be a user, a team or none"
             raise ApiError(422, "invalid_field", msg, field="user")
-        user_type: Literal["user", "team"] = "team" if kind == "team" else "user"
+        user_type = "team" if kind == "team" else "none" if kind == "none" else "user"
         ref = user.key()
     else:
         user_type, ref = "user", required(user, "user")

@@ -86,6 +86,7 @@ __all__ = [
     "parse_date",
     "schedule_of",
     "user_schedules",
+    "visible",
 ]
 
 blueprint = Blueprint("schedules", __name__)
@@ -112,24 +113,42 @@ def _by_name(param: str | None = "identifierType") -> bool:
     return kind == "name"
 
 
+def visible(key: Principal, schedule: Schedule) -> bool:
+    """Whether ``key`` may see ``schedule``: always, unless it is scoped to another team.
+
+    A team-scoped API key (``web.auth.scope``, the alerts' rule) acts for its team
+    only: it sees, edits and lists the schedules its team owns; to it any other
+    schedule does not exist (404, like another organization's).
+    """
+    return key.team_id is None or schedule.owner_team == key.team_id
+
+
+def _find(state: OrgState, key: Principal, identifier: str, by_name: bool) -> Schedule:
+    schedule = find_schedule(state.schedules, identifier, by_name=by_name)
+    if not visible(key, schedule):
+        raise NotFound("schedule_not_found", f"Schedule {identifier!r} does not exist")
+    return schedule
+
+
 async def schedule_of(
-    org_id: str, identifier: str, param: str | None = "identifierType"
+    key: Principal, identifier: str, param: str | None = "identifierType"
 ) -> Schedule:
-    """The committed schedule ``identifier`` names in ``org_id``."""
+    """The committed schedule ``identifier`` names in ``key``'s organization, if ``key``
+    may see it (else ``NotFound``)."""
     by_name = _by_name(param)
-    return await _read(org_id, lambda s: find_schedule(s.schedules, identifier, by_name=by_name))
+    return await _read(key.org_id, lambda s: _find(s, key, identifier, by_name))
 
 
 async def _named(
-    org_id: str, identifier: str, param: str | None = "identifierType"
+    key: Principal, identifier: str, param: str | None = "identifierType"
 ) -> tuple[Schedule, Names]:
     """The schedule ``identifier`` names, and the names of its users and teams (one read)."""
     by_name = _by_name(param)
 
     def view(state: OrgState) -> tuple[Schedule, Names]:
-        return find_schedule(state.schedules, identifier, by_name=by_name), names_of(state)
+        return _find(state, key, identifier, by_name), names_of(state)
 
-    return await _read(org_id, view)
+    return await _read(key.org_id, view)
 
 
 async def _read(org_id: str, fn: Callable[[OrgState], T]) -> T:
@@ -196,14 +215,14 @@ def timeline_window() -> tuple[datetime, datetime]:
     return start, end
 
 
-def user_schedules(state: OrgState, user: str, now: datetime) -> dict[str, Any]:
-    """Which enabled schedules the member ``user`` (id or email) is on call in now, and their
-    next turns. Being on call as part of a team that is on call does not count."""
+def user_schedules(state: OrgState, key: Principal, user: str, now: datetime) -> dict[str, Any]:
+    """Which enabled schedules (of those ``key`` may see) the member ``user`` (id or email)
+    is on call in now, and their next turns. Being on call as part of a team that is on
+    call does not count."""
     account_id = member_id(state, user)
     current: list[dict[str, Any]] = []
     upcoming: list[dict[str, Any]] = []
-    for record in sorted(state.schedules.schedules.values(), key=lambda r: r.schedule.name):
-        schedule = record.schedule
+    for schedule in _by_names(state, key):
         ref = {"id": schedule.id, "name": schedule.name}
         periods = timeline(schedule, now, now + USER_LOOKAHEAD)
         mine = [p for p in periods if account_id in p.users]
@@ -234,15 +253,15 @@ async def _create_schedule(key: Principal) -> tuple[Schedule, Names]:
         timezone=body.timezone or "UTC",
         description=body.description or "",
         enabled=True if body.enabled is None else body.enabled,
-        owner_team=owner_team_of(body.owner_team),
+        owner_team=await _scoped_owner(key, owner_team_of(body.owner_team)),
         rotations=rotations,
     )
     await _submit(key, command)
-    return await _named(key.org_id, command.schedule_id, None)
+    return await _named(key, command.schedule_id, None)
 
 
 async def _update_schedule(key: Principal, identifier: str) -> tuple[Schedule, Names]:
-    schedule = await schedule_of(key.org_id, identifier)
+    schedule = await schedule_of(key, identifier)
     body = await parse_body(ScheduleIn, optional=True)
     if body.rotations is not None:
         msg = "edit rotations at /schedules/{id}/rotations"
@@ -256,12 +275,28 @@ async def _update_schedule(key: Principal, identifier: str) -> tuple[Schedule, N
         enabled=body.enabled,
         owner_team=owner_team_of(owner) or ("" if owner == "" else None),
     )
+    if command.owner_team is not None and key.team_id is not None:
+        await _scoped_owner(key, command.owner_team)
     await _submit(key, command)
-    return await _named(key.org_id, schedule.id, None)
+    return await _named(key, schedule.id, None)
+
+
+async def _scoped_owner(key: Principal, owner: str | None) -> str | None:
+    """The owner team of a schedule ``key`` creates or re-owns: a team-scoped key's own
+    team (absent means it), never another team or none (403)."""
+    if key.team_id is None:
+        return owner
+    if owner is None:
+        return key.team_id
+    chosen = await _read(key.org_id, lambda s: _team_id(s, owner.strip()) if owner else "")
+    if chosen != key.team_id:
+        msg = "a team's key keeps the schedules it writes in its team"
+        raise ApiError(403, "forbidden", msg, field="ownerTeam")
+    return key.team_id
 
 
 async def _delete_schedule(key: Principal, identifier: str) -> None:
-    schedule = await schedule_of(key.org_id, identifier)
+    schedule = await schedule_of(key, identifier)
     await _submit(key, DeleteSchedule(schedule_id=schedule.id))
 
 
@@ -280,26 +315,26 @@ def _override(schedule: Schedule, alias: str) -> Override:
 
 
 async def _add_rotation(key: Principal, identifier: str, param: str) -> tuple[Rotation, Names]:
-    schedule = await schedule_of(key.org_id, identifier, param)
+    schedule = await schedule_of(key, identifier, param)
     rotation = rotation_of(await parse_body(RotationIn), new_id())
     await _submit(key, AddRotation(schedule_id=schedule.id, rotation=rotation))
-    after, names = await _named(key.org_id, schedule.id, None)
+    after, names = await _named(key, schedule.id, None)
     return _rotation(after, rotation.id), names
 
 
 async def _update_rotation(
     key: Principal, identifier: str, rid: str, param: str
 ) -> tuple[Rotation, Names]:
-    schedule = await schedule_of(key.org_id, identifier, param)
+    schedule = await schedule_of(key, identifier, param)
     base = _rotation(schedule, rid)
     rotation = rotation_of(await parse_body(RotationIn, optional=True), base.id, base)
     await _submit(key, UpdateRotation(schedule_id=schedule.id, rotation=rotation))
-    after, names = await _named(key.org_id, schedule.id, None)
+    after, names = await _named(key, schedule.id, None)
     return _rotation(after, base.id), names
 
 
 async def _delete_rotation(key: Principal, identifier: str, rid: str, param: str) -> None:
-    schedule = await schedule_of(key.org_id, identifier, param)
+    schedule = await schedule_of(key, identifier, param)
     rotation_id = _rotation(schedule, rid).id
     await _submit(key, DeleteRotation(schedule_id=schedule.id, rotation_id=rotation_id))
 
@@ -308,7 +343,7 @@ async def _put_override(
     key: Principal, identifier: str, param: str, alias: str | None = None
 ) -> tuple[Override, Schedule, Names]:
     """Add (``alias`` None) or replace an override; the override and schedule after it."""
-    schedule = await schedule_of(key.org_id, identifier, param)
+    schedule = await schedule_of(key, identifier, param)
     body = await parse_body(OverrideIn)
     if alias is None:
         override = override_of(body, schedule, body.alias or new_id())
@@ -317,19 +352,20 @@ async def _put_override(
         override = override_of(body, schedule, _override(schedule, alias).id)
         command = UpdateOverride(schedule_id=schedule.id, override=override)
     await _submit(key, command)
-    after, names = await _named(key.org_id, schedule.id, None)
+    after, names = await _named(key, schedule.id, None)
     return _override(after, override.id), after, names
 
 
 async def _delete_override(key: Principal, identifier: str, alias: str, param: str) -> None:
-    schedule = await schedule_of(key.org_id, identifier, param)
+    schedule = await schedule_of(key, identifier, param)
     _override(schedule, alias)
     await _submit(key, DeleteOverride(schedule_id=schedule.id, override_id=alias))
 
 
-def _by_names(state: OrgState) -> list[Schedule]:
-    records = state.schedules.schedules.values()
-    return sorted((r.schedule for r in records), key=lambda s: (s.name, s.id))
+def _by_names(state: OrgState, key: Principal) -> list[Schedule]:
+    """The schedules ``key`` may see, by name."""
+    schedules = (r.schedule for r in state.schedules.schedules.values())
+    return sorted((s for s in schedules if visible(key, s)), key=lambda s: (s.name, s.id))
 
 
 def _team_id(state: OrgState, team: str) -> str:
@@ -386,6 +422,7 @@ async def list_schedules() -> Response:
     ``team`` (a team's id or name) keeps the schedules that team owns. The answer's
     ``next_cursor`` continues the list (``null`` on the last page).
     """
+    key = principal()
     limit = _limit()
     after = _decode_cursor(request.args.get("cursor"))
     team = request.args.get("team")
@@ -394,13 +431,13 @@ async def list_schedules() -> Response:
         owner = _team_id(state, team) if team else None
         chosen = [
             s
-            for s in _by_names(state)
+            for s in _by_names(state, key)
             if (owner is None or s.owner_team == owner)
             and (after is None or (s.name, s.id) > after)
         ]
         return chosen[: limit + 1], names_of(state)
 
-    page, names = await _read(principal().org_id, view)
+    page, names = await _read(key.org_id, view)
     next_cursor = _encode_cursor(page[limit - 1]) if len(page) > limit else None
     return json_response(
         {"data": [schedule_out(s, names) for s in page[:limit]], "next_cursor": next_cursor}
@@ -409,7 +446,7 @@ async def list_schedules() -> Response:
 
 @blueprint.get("/schedules/<identifier>")
 async def get_schedule(identifier: str) -> Response:
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     return _data({**schedule_out(schedule, names), "overrides": _overrides_out(schedule, names)})
 
 
@@ -433,13 +470,13 @@ async def create_rotation(identifier: str) -> Response:
 
 @blueprint.get("/schedules/<identifier>/rotations")
 async def list_rotations(identifier: str) -> Response:
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     return _data([rotation_out(r, names) for r in schedule.rotations])
 
 
 @blueprint.get("/schedules/<identifier>/rotations/<rotation_id>")
 async def get_rotation(identifier: str, rotation_id: str) -> Response:
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     return _data(rotation_out(_rotation(schedule, rotation_id), names))
 
 
@@ -467,12 +504,12 @@ async def create_override(identifier: str) -> Response:
 
 @blueprint.get("/schedules/<identifier>/overrides")
 async def list_overrides(identifier: str) -> Response:
-    return _data(_overrides_out(*await _named(principal().org_id, identifier)))
+    return _data(_overrides_out(*await _named(principal(), identifier)))
 
 
 @blueprint.get("/schedules/<identifier>/overrides/<alias>")
 async def get_override(identifier: str, alias: str) -> Response:
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     return _data(override_out(_override(schedule, alias), schedule, names))
 
 
@@ -498,7 +535,7 @@ async def on_calls(identifier: str) -> Response:
 
     ``participants`` are everyone on call (users and teams, named); ``users`` the user ids.
     """
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     at = parse_date()
     now = on_call_at(schedule, at)
     body = {"_parent": _parent(schedule), "date": timestamp(at), **_who(now.users, names)}
@@ -513,7 +550,7 @@ def _who(keys: tuple[str, ...], names: Names) -> dict[str, Any]:
 @blueprint.get("/schedules/<identifier>/next-on-calls")
 async def next_on_calls(identifier: str) -> Response:
     """The next change after ``date``: its period (``null`` if nothing changes within a year)."""
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     period = next_on_call(schedule, parse_date())
     return _data({"_parent": _parent(schedule), "next": period and period_out(period, names)})
 
@@ -521,7 +558,7 @@ async def next_on_calls(identifier: str) -> Response:
 @blueprint.get("/schedules/<identifier>/timeline")
 async def schedule_timeline(identifier: str) -> Response:
     """The final timeline over ``interval`` ``intervalUnit`` from ``date``."""
-    schedule, names = await _named(principal().org_id, identifier)
+    schedule, names = await _named(principal(), identifier)
     start, end = timeline_window()
     periods = [period_out(p, names) for p in timeline(schedule, start, end)]
     window = {"startDate": timestamp(start), "endDate": timestamp(end)}
@@ -533,7 +570,8 @@ async def user_on_call(user: str) -> Response:
     """Which schedules the member ``user`` (id or email) is on call in now, and the next turn
     in each (90 days); 404 for anyone who is not a member."""
     now = services().clock.now()
-    return _data(await _read(principal().org_id, lambda s: user_schedules(s, user, now)))
+    key = principal()
+    return _data(await _read(key.org_id, lambda s: user_schedules(s, key, user, now)))
 
 
 # -- Opsgenie-compatible API (/v2) ---------------------------------------------------------
@@ -561,14 +599,14 @@ async def og_list() -> Response:
     """Every schedule by name; rotations inline only with ``expand=rotation`` (Opsgenie)."""
     key = await authenticate()
     expand = {e.strip() for e in request.args.get("expand", "").split(",")}
-    schedules, names = await _read(key.org_id, lambda s: (_by_names(s), names_of(s)))
+    schedules, names = await _read(key.org_id, lambda s: (_by_names(s, key), names_of(s)))
     data = [schedule_out(s, names, rotations="rotation" in expand) for s in schedules]
     return og_response({"data": data, "expandable": ["rotation"]})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>")
 async def og_get(identifier: str) -> Response:
-    schedule, names = await _named((await authenticate()).org_id, identifier)
+    schedule, names = await _named(await authenticate(), identifier)
     return og_response({"data": schedule_out(schedule, names)})
 
 
@@ -592,13 +630,13 @@ async def og_create_rotation(identifier: str) -> Response:
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/rotations")
 async def og_list_rotations(identifier: str) -> Response:
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": [rotation_out(r, names) for r in schedule.rotations]})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/rotations/<rotation_id>")
 async def og_get_rotation(identifier: str, rotation_id: str) -> Response:
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": rotation_out(_rotation(schedule, rotation_id), names)})
 
 
@@ -622,13 +660,13 @@ async def og_create_override(identifier: str) -> Response:
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/overrides")
 async def og_list_overrides(identifier: str) -> Response:
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": _overrides_out(schedule, names)})
 
 
 @opsgenie_blueprint.get(f"{OG}/<identifier>/overrides/<alias>")
 async def og_get_override(identifier: str, alias: str) -> Response:
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": override_out(_override(schedule, alias), schedule, names)})
 
 
@@ -656,7 +694,7 @@ def _flat_names(keys: tuple[str, ...], names: Names) -> list[str]:
 @opsgenie_blueprint.get(f"{OG}/<identifier>/on-calls")
 async def og_on_calls(identifier: str) -> Response:
     """``onCallParticipants`` (objects), or ``onCallRecipients`` (names) with ``flat=true``."""
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     users = on_call_at(schedule, parse_date()).users
     data: dict[str, Any] = {"_parent": _parent(schedule)}
     if _flat():
@@ -669,7 +707,7 @@ async def og_on_calls(identifier: str) -> Response:
 @opsgenie_blueprint.get(f"{OG}/<identifier>/next-on-calls")
 async def og_next_on_calls(identifier: str) -> Response:
     """Who is on call after the next change (compat-api.md 4.11 names)."""
-    schedule, names = await _named((await authenticate()).org_id, identifier, SCHED)
+    schedule, names = await _named(await authenticate(), identifier, SCHED)
     period = next_on_call(schedule, parse_date())
     users = period.users if period else ()
     data: dict[str, Any] = {"_parent": _parent(schedule)}
@@ -685,7 +723,7 @@ async def og_next_on_calls(identifier: str) -> Response:
 @opsgenie_blueprint.get(f"{OG}/<identifier>/timeline")
 async def og_timeline(identifier: str) -> Response:
     """The final timeline: one entry per period with its recipients."""
-    schedule, names = await _named((await authenticate()).org_id, identifier)
+    schedule, names = await _named(await authenticate(), identifier)
     start, end = timeline_window()
     periods = [
         {

@@ -93,12 +93,13 @@ def test_an_override_by_anything_else_is_rejected() -> None:
     SCHEDULES.given(events).when(bad).then_rejected("invalid_field", field="user")
 
 
-def test_escalation_participants_wait_for_escalation_policies() -> None:
-    """An escalation participant is refused with a message saying why."""
+def test_escalation_participants_are_refused_pointing_to_a_policy_rule() -> None:
+    """An escalation participant is refused, pointing to a policy rule naming the schedule."""
     escalation = sc.Participant(type="escalation", id="e1")  # type: ignore[arg-type]
     outcome = SCHEDULES.given().when(create(rotations=(rotation(participants=(escalation,)),)))
     rejected = outcome.then_rejected("invalid_field", field="participants")
-    assert "escalation policies" in rejected.message
+    assert "escalation policy cannot hold a rotation's turn" in rejected.message
+    assert "rule whose recipient is this schedule" in rejected.message
 
 
 # -- resolving references ---------------------------------------------------------------------

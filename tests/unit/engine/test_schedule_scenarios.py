@@ -19,10 +19,10 @@ Left out, and why:
 * S24 monthly rotation: the model has no monthly rotation type.
 * S24 hourly "escalating pages A", S29 "a user targeted directly by a step": they
   need the escalation/notification machinery; only who is on call is tested here.
-* S27 (deleting participants, deleting rotations/policies, truncating the start to
-  the minute): edits of a rotation are the schedules decider's (commands/state);
-  note that with Opsgenie's computed turns, deleting a participant re-deals turns
-  unless the decider re-anchors ``start``.
+* S27 (deleting participants, truncating the start to the minute): edits of a
+  rotation are the schedules decider's, tested in ``test_schedule_departures.py``
+  (the departure cascade moves ``start`` back so the on-call person stays); deleting
+  rotations and policies is in the decider and escalation tests.
 * S28 "a stale on-call history row": Pulsar keeps no on-call history table.
 * S67 iCal cases (all-day events, cancelled events, modified instances, e-mail
   matching): Pulsar has no iCal import; "overlapping layers" assumes layer
