@@ -241,6 +241,8 @@ async def test_a_persons_notifications_are_theirs_newest_first_and_out_of_other_
     assert {r["method"] for r in records} == {"email"}
     assert {r["contactMethodId"] for r in records} == {"account-email"}
     assert len(mails_to(stack.smtp, "eve@example.com")) == 2
+    by_email = await api.call("GET", "/api/v1/users/eve@example.com/notifications")
+    assert by_email["data"] == records
 
     error = await api.call("GET", "/api/v1/users/me/notifications", expect=422)
     assert error["code"] == "invalid_field"  # an API key is nobody

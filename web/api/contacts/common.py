@@ -49,6 +49,7 @@ __all__ = [
     "change_method",
     "find_method",
     "find_rule",
+    "member_named",
     "method_out",
     "new_code",
     "read",
@@ -94,6 +95,18 @@ async def subject(identifier: str) -> tuple[str, str]:
     that user or holds CONFIGURE.
     """
     who = principal()
+    found = await member_named(identifier)
+    if not (who.kind == "user" and who.id == found[0]) and not who.can(Permission.CONFIGURE):
+        raise ApiError(
+            403, "forbidden", "only the user or an admin may see or change their contacts"
+        )
+    return found
+
+
+async def member_named(identifier: str) -> tuple[str, str]:
+    """``(account id, email)`` of the member named by id, email or ``me`` (the signed-in
+    user; 422 for an API key); 404 ``user_not_found`` for anyone not a member here."""
+    who = principal()
     wanted = identifier
     if identifier == "me":
         if who.kind != "user":
@@ -110,10 +123,6 @@ async def subject(identifier: str) -> tuple[str, str]:
     found = await read(view)
     if found is None:
         raise ApiError(404, "user_not_found", f"user {identifier!r} is not a member")
-    if not (who.kind == "user" and who.id == found[0]) and not who.can(Permission.CONFIGURE):
-        raise ApiError(
-            403, "forbidden", "only the user or an admin may see or change their contacts"
-        )
     return found
 
 
