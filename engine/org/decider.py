@@ -37,6 +37,7 @@ from engine import (
 from engine.context import CommandContext
 from engine.errors import Conflict, NotFound, Rejected
 from engine.org.events import Command, Event, RequestRecorded
+from engine.org.responders import resolve_responder, with_resolved_responders
 from engine.org.state import OrgState, Outcome, RecordedRequest
 
 __all__ = ["IDEMPOTENCY_TTL", "decide", "due_commands", "evolve", "execute", "fold", "next_due"]
@@ -71,33 +72,7 @@ def decide(state: OrgState, command: Command, now: datetime) -> list[Event]:
     if isinstance(command, paging.PAGING_COMMAND_TYPES):
         return list(paging.decide(state.paging, state, command, now))
     _check_integration_enabled(state, command)
-    return list(alerts.decide(state.alerts, _with_team_ids(state, command), now))
-
-
-def _with_team_ids(state: OrgState, command: alerts.AlertCommand) -> alerts.AlertCommand:
-    """``command`` with its team responders named by team id where a team has that name.
-
-    Clients name teams by name (Opsgenie's ``{"name": "ops", "type": "team"}``,
-    an integration's owning team), the team filters compare ids: a team
-    responder whose id is no team's id but some team's name (ignoring case)
-    gets that team's id. Unknown names stay as given, so nothing is refused.
-    """
-    if isinstance(command, alerts.CreateAlert) and command.responders:
-        resolved = tuple(_team_id(state, r) for r in command.responders)
-        if resolved != command.responders:
-            return msgspec.structs.replace(command, responders=resolved)
-    elif isinstance(command, alerts.AddResponder):
-        responder = _team_id(state, command.responder)
-        if responder != command.responder:
-            return msgspec.structs.replace(command, responder=responder)
-    return command
-
-
-def _team_id(state: OrgState, responder: alerts.Responder) -> alerts.Responder:
-    if responder.type != "team" or responder.id in state.teams.teams:
-        return responder
-    team = teams.team_by_name(state.teams, responder.id)
-    return responder if team is None else alerts.Responder(type="team", id=team.id)
+    return list(alerts.decide(state.alerts, with_resolved_responders(state, command), now))
 
 
 def _check_integration_enabled(state: OrgState, command: Command) -> None:
@@ -454,13 +429,7 @@ def _decide_escalation(
         return None if member is None else member.account_id
 
     def schedule(ref: str) -> str | None:
-        if ref in state.schedules.schedules:
-            return ref
-        records = state.schedules.schedules.values()
-        named = [r.schedule.id for r in records if r.schedule.name == ref] or [
-            r.schedule.id for r in records if r.schedule.name.casefold() == ref.casefold()
-        ]
-        return named[0] if named else None
+        return schedules.schedule_id_of(state.schedules, ref)
 
     def team(ref: str) -> str | None:
         found = state.teams.teams.get(ref) or teams.team_by_name(state.teams, ref)
@@ -509,7 +478,7 @@ def _raise_heartbeat_alert(
         priority=settings.alert_priority,
         entity=expired.name,
         source="heartbeat",
-        responders=(_team_id(state, owner),) if settings.owner_team else (),
+        responders=(resolve_responder(state, owner),) if settings.owner_team else (),
     )
     try:
         return list(alerts.decide(state.alerts, command, now))

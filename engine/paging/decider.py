@@ -638,7 +638,7 @@ def _route(
         policies = world.escalations
         return follow(policies.policies.get(ident) or escalations.policy_by_name(policies, ident))
     if kind == "schedule":
-        found = _schedule_id(world.schedules, ident)
+        found = schedules.schedule_id_of(world.schedules, ident)
         if found is None:
             return _Target(decided("none", detail="no such schedule"))
         return page("schedule", found)
@@ -660,13 +660,6 @@ def _route(
         return _Target(decided("none", detail=f"routing rule {rule_name!r} notifies nobody"))
     policy = escalations.default_policy_of_team(world.escalations, team.id, team.name)
     return follow(policy) if policy is not None else page("team", team.id)
-
-
-def _schedule_id(state: schedules.SchedulesState, ref: str) -> str | None:
-    """The id of the schedule with id or name ``ref``."""
-    if ref in state.schedules:
-        return ref
-    return next((i for i, r in state.schedules.items() if r.schedule.name == ref), None)
 
 
 def _withdraw(

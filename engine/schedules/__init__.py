@@ -66,6 +66,7 @@ from engine.schedules.state import (
     due_at,
     due_schedules,
     next_due,
+    schedule_id_of,
 )
 
 __all__ = [
@@ -126,6 +127,7 @@ __all__ = [
     "on_call_at",
     "recipient_key",
     "resolve_references",
+    "schedule_id_of",
     "split_recipient",
     "timeline",
 ]

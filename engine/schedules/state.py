@@ -29,6 +29,7 @@ __all__ = [
     "due_schedules",
     "initial_state",
     "next_due",
+    "schedule_id_of",
 ]
 
 HORIZON: Final = timedelta(days=30)
@@ -116,3 +117,16 @@ def due_schedules(state: SchedulesState, now: datetime) -> list[str]:
         for schedule_id, record in sorted(state.schedules.items())
         if (due := due_at(record)) is not None and due <= now
     ]
+
+
+def schedule_id_of(state: SchedulesState, ref: str) -> str | None:
+    """The id of the schedule ``ref`` names: its id, else its exact name, else its name
+    ignoring case (the first created wins a tie); ``None`` when none does."""
+    if ref in state.schedules:
+        return ref
+    records = state.schedules.values()
+    folded = ref.casefold()
+    exact = next((r.schedule.id for r in records if r.schedule.name == ref), None)
+    if exact is not None:
+        return exact
+    return next((r.schedule.id for r in records if r.schedule.name.casefold() == folded), None)

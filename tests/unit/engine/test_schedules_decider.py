@@ -262,6 +262,17 @@ def test_find_schedule_by_id_or_name() -> None:
     assert sc.find_schedule(state, SID) is sc.find_schedule(state, "ops", by_name=True)
 
 
+def test_schedule_id_of_takes_an_id_an_exact_name_then_a_name_in_any_case() -> None:
+    state = SCHEDULES.fold(
+        [*history(), *SCHEDULES.given().when(create(schedule_id="s2", name="OPS")).events]
+    )
+    assert sc.schedule_id_of(state, SID) == SID
+    assert sc.schedule_id_of(state, "OPS") == "s2"  # the exact name before another's case
+    assert sc.schedule_id_of(state, "ops") == SID
+    assert sc.schedule_id_of(state, "Ops") == SID  # the first created of the two
+    assert sc.schedule_id_of(state, "nope") is None
+
+
 def test_delete_removes_the_schedule_and_its_feeds() -> None:
     """Deleting a schedule drops it and its feed tokens; user feeds stay."""
     feed = sc.CreateFeedToken(token_id="f1", kind="schedule", target=SID, token_hash=HASH)
