@@ -30,7 +30,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from engine import AlertEvent, Event, FieldMapping, PagingEvent, Responder
-from web.api import teams, users
+from web.api import heartbeats, teams, users
 from web.api.api_keys import ApiKeyIn
 from web.api.auth import AcceptIn, LoginIn, PasswordIn, ProfileIn, RegisterIn
 from web.api.integrations import CreateIntegrationRequest, UpdateIntegrationRequest
@@ -194,6 +194,51 @@ class IntegrationOne(msgspec.Struct, **_STRICT):
     data: IntegrationOut
     request_id: str
     message: str | None = None
+
+
+@final
+class HeartbeatList(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/heartbeats``: every heartbeat, by name."""
+
+    data: list[heartbeats.HeartbeatOut]  # the server's own Struct
+    request_id: str
+
+
+@final
+class HeartbeatOne(msgspec.Struct, **_STRICT):
+    data: heartbeats.HeartbeatOut
+    request_id: str
+
+
+@final
+class AuditActor(msgspec.Struct, **_STRICT):
+    """Who caused an event: ``kind`` user, api_key, integration or system, and its id."""
+
+    kind: str
+    id: str
+    remote_addr: str
+    user_agent: str
+
+
+@final
+class AuditEntry(msgspec.Struct, **_STRICT):
+    """One event of the organization's log, secrets redacted (``event`` has its ``type``)."""
+
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: AuditActor
+    request_id: str
+    event: dict[str, Any]
+
+
+@final
+class AuditPage(msgspec.Struct, **_STRICT):
+    """``GET /api/v1/audit``: newest first; follow ``next_cursor`` until it is null."""
+
+    data: list[AuditEntry]
+    next_cursor: int | None
+    request_id: str
 
 
 @final
@@ -505,6 +550,7 @@ REQUESTS: tuple[Any, ...] = (
     PriorityRequest,
     CreateIntegrationRequest,
     UpdateIntegrationRequest,
+    heartbeats.HeartbeatIn,
     AcceptIn,
     ApiKeyIn,
     teams.TeamIn,
@@ -532,6 +578,9 @@ RESPONSES: tuple[Any, ...] = (
     Responder,
     IntegrationList,
     IntegrationOne,
+    HeartbeatList,
+    HeartbeatOne,
+    AuditPage,
     ScheduleList,
     ScheduleOne,
     OnCalls,
@@ -569,6 +618,7 @@ RENAMED: dict[type, str] = {
     ws.Counts: "CountsOut",
     teams.RoleIn: "TeamRoleIn",
     users.RoleIn: "MemberRoleIn",
+    heartbeats.TeamRef: "HeartbeatTeamRef",
 }
 
 Mode = Literal["in", "out"]

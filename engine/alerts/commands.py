@@ -372,12 +372,18 @@ def check_details(details: dict[str, str]) -> None:
         raise invalid("details", f"details must be at most {MAX_DETAILS_CHARS} characters")
 
 
-def check_responder(field: str, responder: Responder) -> None:
-    """Reject a responder with an unknown type or an empty id."""
-    if responder.type not in RESPONDER_TYPES:
-        raise invalid(field, "responder type must be one of user, team, escalation, schedule")
+def check_responder(field: str, responder: Responder, *, typeless: bool = False) -> None:
+    """Reject a responder with an empty id or an unknown type.
+
+    ``typeless`` admits ``type == ""`` (a responder the organization could not resolve,
+    see ``Responder``): ``CreateAlert`` records those on the alert's log instead.
+    """
     if not responder.id.strip():
         raise invalid(field, "responder id is required")
+    if typeless and responder.type == "":
+        return
+    if responder.type not in RESPONDER_TYPES:
+        raise invalid(field, "responder type must be one of user, team, escalation, schedule")
 
 
 def check_create(command: CreateAlert) -> CreateAlert:
@@ -400,7 +406,7 @@ def check_create(command: CreateAlert) -> CreateAlert:
     if len(responders) > MAX_RESPONDERS:
         raise invalid("responders", f"at most {MAX_RESPONDERS} responders")
     for responder in responders:
-        check_responder("responders", responder)
+        check_responder("responders", responder, typeless=True)
     if len(command.actions) > MAX_ACTIONS:
         raise invalid("actions", f"at most {MAX_ACTIONS} actions")
     for action in command.actions:

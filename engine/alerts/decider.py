@@ -206,9 +206,10 @@ def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e
                 details=dict(cmd.details),
                 entity=cmd.entity,
                 priority=cmd.priority,
-                responders=cmd.responders,
+                responders=tuple(r for r in cmd.responders if r.type),
                 actions=cmd.actions,
                 integration=cmd.integration,
+                unresolved_responders=tuple(r.id for r in cmd.responders if not r.type),
             )
         ]
     if cmd.note:
@@ -315,7 +316,13 @@ def _edit(
                 e.AlertEscalated(alert_id=alert.id, at=now, escalation=command.escalation, **who)
             ]
         case c.AddResponder():
-            c.check_responder("responder", command.responder)
+            c.check_responder("responder", command.responder, typeless=True)
+            if not command.responder.type:
+                raise Rejected(
+                    "responder_not_found",
+                    f"Responder {command.responder.id!r} is no team, user, escalation or schedule",
+                    field="responder",
+                )
             if command.responder in alert.responders:
                 return []
             if len(alert.responders) >= c.MAX_RESPONDERS:

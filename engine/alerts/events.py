@@ -62,7 +62,11 @@ class _ActorEvent(_Event, frozen=True, kw_only=True):
 
 @final
 class AlertCreated(_ActorEvent, frozen=True, kw_only=True):
-    """A new open alert exists, with tiny id ``tiny_id`` and normalised fields."""
+    """A new open alert exists, with tiny id ``tiny_id`` and normalised fields.
+
+    ``unresolved_responders`` are the ids/names of responders sent without a type that
+    match no team, user, escalation or schedule: not responders, kept for the log.
+    """
 
     tiny_id: int
     alias: str
@@ -75,6 +79,7 @@ class AlertCreated(_ActorEvent, frozen=True, kw_only=True):
     responders: tuple[Responder, ...] = ()
     actions: tuple[str, ...] = ()
     integration: Integration | None = None
+    unresolved_responders: tuple[str, ...] = ()
 
 
 @final

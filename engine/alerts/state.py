@@ -38,7 +38,13 @@ __all__ = [
 
 @final
 class Responder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """Who an alert is routed to: ``type`` is user, team, escalation or schedule."""
+    """Who an alert is routed to: ``type`` is user, team, escalation or schedule.
+
+    In a command, ``type`` may be ``""``: the client named someone (``id`` holds the
+    id, name or username it sent) without saying what. The organization resolves such
+    a responder before the alerts area decides (``engine.org.responders``); one that
+    names nothing stays typeless, and the alerts area never stores it on an alert.
+    """
 
     type: str
     id: str

@@ -31,6 +31,7 @@ from engine import (
     DeleteAlert,
     EscalateAlert,
     EscalateToNext,
+    Integration,
     OrgState,
     Outcome,
     RemoveDetails,
@@ -66,10 +67,21 @@ from web.auth.principal import Principal
 from web.auth.scope import find_visible_alert, scoped_responders
 from web.errors import ApiError
 
-__all__ = ["alert_query", "blueprint", "visible_query"]
+__all__ = ["alert_query", "blueprint", "integration_of", "visible_query"]
 
 blueprint = Blueprint("alerts", __name__)
 MAX_BATCH = 1000
+
+
+def integration_of(key: Principal) -> Integration | None:
+    """The integration an alert created by ``key`` came through (Opsgenie's ``integration``).
+
+    An API key, or the key of an ``api``/``opsgenie`` integration, is Opsgenie's "API"
+    integration; a signed-in user is none. Both alert APIs record the same one.
+    """
+    if key.kind == "user":
+        return None
+    return Integration(id=key.id, name=key.name or "API", type="API")
 
 
 def create_command(body: CreateAlertRequest, remote_addr: str, key: Principal) -> CreateAlert:
@@ -88,6 +100,7 @@ def create_command(body: CreateAlertRequest, remote_addr: str, key: Principal) -
         actions=tuple(body.actions),
         user=body.user,
         note=body.note,
+        integration=integration_of(key),
     )
 
 

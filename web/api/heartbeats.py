@@ -3,7 +3,9 @@
 Both APIs take the same Opsgenie-shaped JSON (camelCase) and address a heartbeat by
 its name; they differ only in their envelope: native bodies carry ``request_id``
 and Pulsar's error shape, Opsgenie bodies carry ``took`` and ``requestId`` and
-Opsgenie's error shape (compat-api.md sections 1, 4.1, 4.2, 4.10). Every write is
+Opsgenie's error shape (compat-api.md sections 1, 4.1, 4.2, 4.10). The Opsgenie routes
+also answer under any path prefix (``/opsgenie/v2/heartbeats/db/ping``), like the
+alert API (``web.compat.opsgenie.routing.mount``). Every write is
 answered after its event is committed. Another organization's heartbeat is simply
 not in this organization's state, so it is a 404 like any unknown name.
 
@@ -37,6 +39,7 @@ from engine import (
     new_id,
 )
 from web.app import command_context, json_response, parse_body, principal, services
+from web.compat.opsgenie.routing import drop_prefix, mount
 from web.compat.opsgenie.wire import og_error, og_response
 from web.errors import ApiError, from_engine
 
@@ -272,44 +275,36 @@ async def _engine_error(error: PulsarError) -> Response:
     return og_error(from_engine(error).status_code, message, field=error.field)
 
 
-@opsgenie_blueprint.post("/v2/heartbeats", strict_slashes=False)
 async def og_create() -> Response:
     """Create (201 ``{"data": Heartbeat}``); a name in use is 409."""
     return og_response({"data": await _create()}, 201)
 
 
-@opsgenie_blueprint.get("/v2/heartbeats", strict_slashes=False)
 async def og_list() -> Response:
     return og_response({"data": {"heartbeats": await _list()}})
 
 
-@opsgenie_blueprint.get("/v2/heartbeats/<name>")
 async def og_get(name: str) -> Response:
     return og_response({"data": await _get(name)})
 
 
-@opsgenie_blueprint.patch("/v2/heartbeats/<name>")
 async def og_update(name: str) -> Response:
     return og_response({"data": _status(await _update(name))})
 
 
-@opsgenie_blueprint.delete("/v2/heartbeats/<name>")
 async def og_delete(name: str) -> Response:
     await _submit(DeleteHeartbeat(name=name))
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post("/v2/heartbeats/<name>/enable")
 async def og_enable(name: str) -> Response:
     return og_response({"data": _status(await _toggle(name, True))})
 
 
-@opsgenie_blueprint.post("/v2/heartbeats/<name>/disable")
 async def og_disable(name: str) -> Response:
     return og_response({"data": _status(await _toggle(name, False))})
 
 
-@opsgenie_blueprint.route("/v2/heartbeats/<name>/ping", methods=PING_METHODS)
 async def og_ping(name: str) -> Response:
     """Ping (202 ``{"result": "PONG - Heartbeat received"}``).
 
@@ -322,3 +317,15 @@ async def og_ping(name: str) -> Response:
     except NotFound:
         pass
     return og_response({"result": PONG}, 202)
+
+
+# At the root and under any path prefix, like the alert API (compat-api.md 1.1).
+drop_prefix(opsgenie_blueprint)
+mount(opsgenie_blueprint, "/v2/heartbeats", ["POST"])(og_create)
+mount(opsgenie_blueprint, "/v2/heartbeats", ["GET"])(og_list)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>", ["GET"])(og_get)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>", ["PATCH"])(og_update)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>", ["DELETE"])(og_delete)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>/enable", ["POST"])(og_enable)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>/disable", ["POST"])(og_disable)
+mount(opsgenie_blueprint, "/v2/heartbeats/<name>/ping", PING_METHODS)(og_ping)

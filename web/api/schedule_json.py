@@ -104,16 +104,17 @@ class RestrictionIn(msgspec.Struct, kw_only=True):
 
 @final
 class RotationIn(msgspec.Struct, kw_only=True, rename="camel"):
-    """A rotation body; absent fields are ``None`` (kept on PATCH)."""
+    """A rotation body; absent fields are ``None`` (kept on PATCH). ``endDate`` and
+    ``timeRestriction`` are ``UNSET`` when absent (kept): an explicit ``null`` removes them."""
 
     name: str | None = None
     start_date: datetime | None = None
-    end_date: datetime | None = None
+    end_date: datetime | msgspec.UnsetType | None = msgspec.UNSET
     type: Literal["hourly", "daily", "weekly", "custom"] | None = None
     length: int | None = None
     custom_unit: Literal["hours", "days"] | None = None
     participants: list[Ref] | None = None
-    time_restriction: RestrictionIn | None = None
+    time_restriction: RestrictionIn | msgspec.UnsetType | None = msgspec.UNSET
 
 
 @final
@@ -201,11 +202,14 @@ def rotation_of(body: RotationIn, rotation_id: str, base: Rotation | None = None
         if body.participants is not None
         else (base.participants if base else ())
     )
-    restriction = (
-        _restriction(body.time_restriction)
-        if body.time_restriction is not None
-        else (base.restriction if base else None)
-    )
+    given = body.time_restriction
+    if isinstance(given, msgspec.UnsetType):
+        restriction = base.restriction if base else None
+    else:
+        restriction = None if given is None else _restriction(given)
+    end = body.end_date
+    if isinstance(end, msgspec.UnsetType):
+        end = base.end if base else None
     start = body.start_date or (base.start if base else None)
     return Rotation(
         id=rotation_id,
@@ -214,7 +218,7 @@ def rotation_of(body: RotationIn, rotation_id: str, base: Rotation | None = None
         length=body.length if body.length is not None else (base.length if base else 1),
         custom_unit=body.custom_unit or (base.custom_unit if base else "hours"),
         start=required(start, "startDate"),
-        end=body.end_date or (base.end if base else None),
+        end=end,
         participants=participants,
         restriction=restriction,
     )

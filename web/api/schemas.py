@@ -11,11 +11,12 @@ from typing import final
 
 import msgspec
 
-from engine import Alert, Event, Note, Responder, decode_event, decode_meta
+from engine import Alert, Event, Integration, Note, Responder, decode_event, decode_meta
 from eventstore import Envelope
 
 __all__ = [
     "ActionRequest",
+    "AlertIntegration",
     "AlertOut",
     "AssignRequest",
     "CreateAlertRequest",
@@ -43,9 +44,12 @@ class RecipientIn(msgspec.Struct, kw_only=True):
     name: str = ""
     username: str = ""
 
-    def to_responder(self, default_type: str = "team") -> Responder:
+    def to_responder(self, default_type: str = "") -> Responder:
+        """Without ``type``: a ``username`` is a user, else ``default_type``; ``""`` has the
+        engine resolve the id or name against the organization (``engine.org.responders``)."""
+        ident = (self.id or self.name or self.username).strip()
         kind = self.type or ("user" if self.username else default_type)
-        return Responder(type=kind, id=self.id or self.name or self.username)
+        return Responder(type=kind, id=ident)
 
 
 class ActionRequest(msgspec.Struct, kw_only=True):
@@ -129,6 +133,17 @@ class NoteOut(msgspec.Struct, kw_only=True, rename="camel"):
 
 
 @final
+class AlertIntegration(msgspec.Struct, kw_only=True):
+    """The integration an alert came through (Opsgenie's ``{"id", "name", "type"}``):
+    an API key or ``api``/``opsgenie`` integration key is type ``API``, a webhook
+    integration its kind (``alertmanager``, ``grafana``, ...)."""
+
+    id: str
+    name: str
+    type: str
+
+
+@final
 class AlertOut(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
     id: str
     tiny_id: str
@@ -153,6 +168,9 @@ class AlertOut(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True)
     actions: list[str] = []
     notes: list[NoteOut] = []
     snoozed_until: datetime | None = None
+    # Always set (``null``: created by a user or the system), so always in the JSON; the
+    # UNSET default only keeps it optional in the generated TypeScript for older fixtures.
+    integration: AlertIntegration | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def alert_out(alert: Alert, *, full: bool = True) -> AlertOut:
@@ -177,6 +195,7 @@ def alert_out(alert: Alert, *, full: bool = True) -> AlertOut:
         tags=list(alert.tags),
         responders=list(alert.responders),
         report={_camel(k): v for k, v in report.items()},
+        integration=_integration(alert.integration),
     )
     if full:
         out.description, out.details, out.entity = (
@@ -187,6 +206,12 @@ def alert_out(alert: Alert, *, full: bool = True) -> AlertOut:
         out.actions = list(alert.actions)
         out.notes = [_note(n) for n in alert.notes]
     return out
+
+
+def _integration(integration: Integration | None) -> AlertIntegration | None:
+    if integration is None:
+        return None
+    return AlertIntegration(id=integration.id, name=integration.name, type=integration.type)
 
 
 def _note(note: Note) -> NoteOut:

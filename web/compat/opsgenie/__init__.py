@@ -2,7 +2,8 @@
 
 Mounted at the root and under any path prefix (``/v2/alerts``, ``/opsgenie/v2/alerts``).
 Every answer is a JSON object with ``requestId`` and ``took``; writes are 202 after
-commit, with their outcome kept as a request status (in memory, lost on restart).
+commit, with their outcome kept as a request status (in memory; after a restart, or in
+another process, derived from the request's events in the log: ``requests``).
 Same engine commands as the native API (``web.api.alerts``): one engine path, two
 encodings.
 """

@@ -10,6 +10,7 @@ synchronous 400/422; overload and unavailability stay 429/503 so clients retry.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from quart import Blueprint, Response, g, request
@@ -26,7 +27,6 @@ from engine import (
     CreateAlert,
     DeleteAlert,
     EscalateAlert,
-    Integration,
     NotFound,
     Rejected,
     RemoveDetails,
@@ -39,10 +39,11 @@ from engine import (
     UpdatePriority,
     new_id,
 )
+from web.api.alerts import integration_of
 from web.app import command_context, parse_body, services
 from web.auth.principal import Principal
 from web.auth.scope import scoped_responders
-from web.compat.opsgenie.requests import RequestStatus
+from web.compat.opsgenie.requests import DERIVED, RequestStatus, RequestStore, derive_statuses
 from web.compat.opsgenie.routing import identifier_type, mount, request_store, resolve
 from web.compat.opsgenie.schemas import (
     ActionIn,
@@ -110,7 +111,7 @@ async def create_alert() -> Response:
     command = CreateAlert(
         alert_id=new_id(),
         source=source,
-        integration=Integration(id=key.key_id, name=key.name or "API", type="API"),
+        integration=integration_of(key),
         **fields,
     )
     outcome = await services().supervisor.submit(key.org_id, command, ctx)
@@ -208,7 +209,7 @@ _POSTS: dict[str, tuple[str, type, Build, str]] = {
         "AddResponder",
         ResponderIn,
         lambda b, a: AddResponder(
-            alert_id=a, responder=_responder(b.responder, "team", "responder"), **b.noted()
+            alert_id=a, responder=_responder(b.responder, "", "responder"), **b.noted()
         ),
         "Added responder",
     ),
@@ -308,11 +309,33 @@ async def delete_alert(identifier: str) -> Response:
 
 
 async def request_status(request_id: str) -> Response:
+    """The request's status: recorded by this process, else derived from the log."""
     key = await authenticate()
-    found = request_store().get(key.org_id, request_id, services().clock.now())
+    store, now = request_store(), services().clock.now()
+    found = store.get(key.org_id, request_id, now)
+    if found is None:
+        await _read_log(store, key.org_id, now)
+        found = store.get(key.org_id, request_id, now)
     if found is None:
         raise ApiError(404, "not_found", "Request does not exist")
     return og_response({"data": found})
+
+
+async def _read_log(store: RequestStore, org_id: str, now: datetime) -> None:
+    """Derive statuses from the org's events after the last read (at most the newest
+    ``max_per_org``): requests answered before a restart or by another process."""
+    log = services().store
+    latest = await log.stream_version(org_id)
+    after = max(store.scanned.get(org_id, 0), latest - store.max_per_org)
+    if after >= latest:
+        return
+    envelopes = await log.read_stream(org_id, after_version=after, limit=latest - after)
+    ids = {e.subject for e in envelopes if e.type in DERIVED and e.subject}
+    aliases = await services().supervisor.read(
+        org_id, lambda s: {i: s.alerts.alerts[i].alias for i in ids if i in s.alerts.alerts}
+    )
+    store.add_derived(org_id, derive_statuses(envelopes, aliases), now)
+    store.scanned[org_id] = max(store.scanned.get(org_id, 0), latest)
 
 
 def register(blueprint: Blueprint) -> None:

@@ -180,7 +180,7 @@ async def list_logs(identifier: str) -> Response:
         user = getattr(event, "user", "")
         logs.append(
             {
-                "log": _LOG_TEXT.get(envelope.type, envelope.type),
+                "log": _log_text(envelope.type, event),
                 "type": "alertAction" if user or meta.principal_kind != "system" else "system",
                 "owner": user or meta.principal_kind,
                 "createdAt": timestamp(event.at),
@@ -189,6 +189,16 @@ async def list_logs(identifier: str) -> Response:
         )
     page, paging = _page(logs)
     return og_response({"data": page, "paging": paging})
+
+
+def _log_text(kind: str, event: Any) -> str:
+    """The log line of one event; a create names the typeless responders it could not use."""
+    text = _LOG_TEXT.get(kind, kind)
+    unresolved = getattr(event, "unresolved_responders", ())
+    if unresolved:
+        names = ", ".join(repr(name) for name in unresolved)
+        text += f"; responders ignored (no team, user, escalation or schedule): {names}"
+    return text
 
 
 async def list_recipients(identifier: str) -> Response:

@@ -54,7 +54,7 @@ def drop_prefix(blueprint: Blueprint) -> None:
 
 
 def request_store() -> RequestStore:
-    """The app's request-status store (in ``Services.extra``; lost on restart)."""
+    """The app's request-status store (in ``Services.extra``; refilled from the log)."""
     store = services().extra.get(_STORE_KEY)
     if store is None:
         store = services().extra[_STORE_KEY] = RequestStore()

@@ -2,7 +2,7 @@
 
 Ingestion is lenient as Opsgenie clients expect (compat-api.md 1.6, 4.6): over-limit
 strings are truncated, a bad priority becomes P3, ``null``/``""`` mean absent, unknown
-fields are ignored, responders without ``type`` get one inferred. Wrong JSON *types*
+fields are ignored, responders without ``type`` are resolved by the engine. Wrong JSON *types*
 (``"tags": "x"``) are still 422.
 """
 
@@ -50,9 +50,15 @@ class RecipientIn(msgspec.Struct, kw_only=True):
     name: str | None = None
     username: str | None = None
 
-    def to_responder(self, default_type: str = "team") -> Responder | None:
-        """The engine responder, inferring ``type``; ``None`` when it names nobody."""
-        ident = self.id or self.name or self.username
+    def to_responder(self, default_type: str = "") -> Responder | None:
+        """The engine responder; ``None`` when it names nobody.
+
+        A missing or unknown ``type`` is inferred: ``username`` means a user, else
+        ``default_type`` (the enclosing field's kind, e.g. ``escalation``), else it stays
+        ``""`` and the engine resolves the id or name against the organization
+        (``engine.org.responders``).
+        """
+        ident = (self.id or self.name or self.username or "").strip()
         if not ident:
             return None
         kind = (self.type or "").lower()

@@ -65,6 +65,13 @@ export interface NoteOut {
 	createdAt: DateTime;
 }
 
+/** The integration an alert came through (Opsgenie's ``{"id", "name", "type"}``): an API key or ``api``/``opsgenie`` integration key is type ``API``, a webhook integration its kind (``alertmanager``, ``grafana``, ...). */
+export interface AlertIntegration {
+	id: string;
+	name: string;
+	type: string;
+}
+
 export interface AlertOut {
 	id: string;
 	tinyId: string;
@@ -89,6 +96,7 @@ export interface AlertOut {
 	actions?: string[];
 	notes?: NoteOut[];
 	snoozedUntil?: DateTime | null;
+	integration?: AlertIntegration | null;
 }
 
 /** ``GET /api/v1/alerts``: one page, and the cursor of the next (null on the last). */
@@ -148,6 +156,7 @@ export interface AlertCreated {
 	responders: Responder[];
 	actions: string[];
 	integration: Integration | null;
+	unresolved_responders: string[];
 }
 
 /** A create hit the open alert with the same alias; ``count`` is its new count. */
@@ -527,6 +536,63 @@ export interface IntegrationOne {
 	data: IntegrationOut;
 	request_id: string;
 	message?: string | null;
+}
+
+/** Opsgenie's ``ownerTeam`` object; until teams exist, its name (or id) is kept. */
+export interface HeartbeatTeamRef {
+	id: string;
+	name: string;
+}
+
+/** Opsgenie's heartbeat object. */
+export interface HeartbeatOut {
+	name: string;
+	description: string;
+	interval: number;
+	intervalUnit: string;
+	enabled: boolean;
+	expired: boolean;
+	alertMessage: string;
+	alertTags: string[];
+	alertPriority: string;
+	lastPingTime?: DateTime | null;
+	ownerTeam?: HeartbeatTeamRef | null;
+}
+
+/** ``GET /api/v1/heartbeats``: every heartbeat, by name. */
+export interface HeartbeatList {
+	data: HeartbeatOut[];
+	request_id: string;
+}
+
+export interface HeartbeatOne {
+	data: HeartbeatOut;
+	request_id: string;
+}
+
+/** Who caused an event: ``kind`` user, api_key, integration or system, and its id. */
+export interface AuditActor {
+	kind: string;
+	id: string;
+	remote_addr: string;
+	user_agent: string;
+}
+
+/** One event of the organization's log, secrets redacted (``event`` has its ``type``). */
+export interface AuditEntry {
+	version: number;
+	type: string;
+	recorded_at: DateTime;
+	actor: AuditActor;
+	request_id: string;
+	event: Record<string, unknown>;
+}
+
+/** ``GET /api/v1/audit``: newest first; follow ``next_cursor`` until it is null. */
+export interface AuditPage {
+	data: AuditEntry[];
+	next_cursor: number | null;
+	request_id: string;
 }
 
 /** A rotation participant or override holder: a ``user`` (``id``, ``username`` its email), a ``team`` (``id``, ``name``) or ``none`` (nobody). */
@@ -1071,6 +1137,25 @@ export interface UpdateIntegrationRequest {
 	team?: string | null;
 	priorityLabel?: string | null;
 	mapping?: FieldMappingInput | null;
+}
+
+/** Opsgenie's ``ownerTeam`` object; until teams exist, its name (or id) is kept. */
+export interface HeartbeatTeamRefInput {
+	id?: string;
+	name?: string;
+}
+
+/** A create or update body; absent fields are ``None`` (unknown fields are ignored). */
+export interface HeartbeatIn {
+	name?: string | null;
+	description?: string | null;
+	interval?: number | null;
+	intervalUnit?: string | null;
+	enabled?: boolean | null;
+	ownerTeam?: string | HeartbeatTeamRefInput | null;
+	alertMessage?: string | null;
+	alertTags?: string[] | null;
+	alertPriority?: string | null;
 }
 
 export interface AcceptIn {

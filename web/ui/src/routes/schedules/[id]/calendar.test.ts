@@ -16,7 +16,8 @@ describe('dayRows', () => {
 		const periods = [
 			period(local(2030, 1, 1, 6), local(2030, 1, 2, 12), ['ana'], ['r1']),
 			period(local(2030, 1, 2, 12), local(2030, 1, 2, 18), ['bob'], ['ovr']),
-			period(local(2030, 1, 2, 18), local(2030, 1, 3, 0), [], [])
+			period(local(2030, 1, 2, 18), local(2030, 1, 3, 0), [], []),
+			period(local(2030, 1, 3, 12), local(2030, 1, 3, 18), [], ['ovr'])
 		];
 		const rows = dayRows(periods, local(2030, 1, 1, 15), 3, new Set(['ovr']));
 		expect(rows.map((r) => r.day.getDate())).toEqual([1, 2, 3]);
@@ -28,7 +29,10 @@ describe('dayRows', () => {
 			['ana', 0, 0.5, false],
 			['bob', 0.5, 0.25, true]
 		]);
-		expect(third!.segments).toEqual([]); // nobody on call is a gap
+		// nobody on call is a gap, unless an override (of nobody) says so
+		expect(third!.segments.map((s) => [s.participants, s.left, s.width, s.override])).toEqual([
+			[[], 0.5, 0.25, true]
+		]);
 	});
 
 	it('steps by calendar days', () => {

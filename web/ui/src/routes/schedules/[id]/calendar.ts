@@ -36,8 +36,9 @@ export function addDays(date: Date, days: number): Date {
 
 /**
  * `days` rows from local midnight of `from`. Periods with nobody on call are
- * left out (an empty stretch of the bar); `overrideIds` names the overrides
- * (a period whose sources include one is drawn as an override).
+ * left out (an empty stretch of the bar), except when an override says so (an
+ * override of nobody: a segment with no participants); `overrideIds` names the
+ * overrides (a period whose sources include one is drawn as an override).
  */
 export function dayRows(
 	periods: readonly PeriodOut[],
@@ -52,7 +53,8 @@ export function dayRows(
 		const span = next.getTime() - day.getTime();
 		const segments: Segment[] = [];
 		for (const period of periods) {
-			if (!period.participants.length) continue;
+			const override = period.sources.some((s) => overrideIds.has(s));
+			if (!period.participants.length && !override) continue;
 			const start = Math.max(Date.parse(period.startDate), day.getTime());
 			const end = Math.min(Date.parse(period.endDate), next.getTime());
 			if (end <= start) continue;
@@ -62,7 +64,7 @@ export function dayRows(
 				left: (start - day.getTime()) / span,
 				width: (end - start) / span,
 				participants: period.participants,
-				override: period.sources.some((s) => overrideIds.has(s))
+				override
 			});
 		}
 		rows.push({ day, segments });
