@@ -14,7 +14,7 @@ STAMPS := .make-stamps
 # Only pass directories that exist (benchmarks/ may not yet).
 LINT_PATHS  := $(wildcard engine eventstore web tests benchmarks)
 TYPE_PATHS  := $(wildcard engine eventstore web)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 
 .PHONY: help install run test coverage lint types check-migrations bench clean distclean \
 	ui ui-check ui-test chromium
