@@ -34,6 +34,7 @@ from web.auth.links import ActionLinks
 from web.auth.principal import Principal, authenticate
 from web.auth.routes import access_of
 from web.auth.tokens import Passwords, TokenService
+from web.compat.prefix import opsgenie_path
 from web.config import Config
 from web.errors import ApiError, error_response, from_engine, from_validation
 
@@ -69,7 +70,10 @@ class Services:
 
 def create_app(services: Services) -> QuartTrio:
     app = QuartTrio(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = services.config.max_body_bytes
+    # The larger (webhook) limit bounds every body as it streams in; ``body_limit``
+    # holds other routes to theirs (by Content-Length, before anything is read).
+    config = services.config
+    app.config["MAX_CONTENT_LENGTH"] = max(config.max_body_bytes, config.max_ingest_body_bytes)
     app.config["services"] = services
     services.extra.setdefault("tokens", TokenService.from_config(services.config))
     services.extra.setdefault("passwords", Passwords())
@@ -162,6 +166,13 @@ def _loggable(path: str) -> str:
     return _FEED_TOKEN.sub(r"\1***", path)
 
 
+def body_limit(path: str) -> int:
+    """The request body limit of ``path``: monitoring webhooks get the ingest limit."""
+    config = services().config
+    ingest = path.startswith("/v1/webhooks/") or path == "/v2/enqueue"
+    return config.max_ingest_body_bytes if ingest else config.max_body_bytes
+
+
 def services() -> Services:
     from quart import current_app
 
@@ -176,6 +187,12 @@ def _install_hooks(app: QuartTrio) -> None:
         g.started = time.perf_counter()
         g.org_id = None
         g.principal = None
+        limit = body_limit(request.path)
+        length = request.content_length
+        if length is None and request.method in {"POST", "PUT", "PATCH"}:
+            length = len(await request.get_data())  # chunked: bounded by the larger limit
+        if length is not None and length > limit:
+            raise RequestEntityTooLarge()
         await _authorize()
 
     @app.after_request
@@ -205,11 +222,16 @@ def _install_hooks(app: QuartTrio) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     async def too_large(error: RequestEntityTooLarge) -> Response:
-        limit = services().config.max_body_bytes
+        limit = body_limit(request.path)
         return error_response(413, "payload_too_large", f"request body exceeds {limit} bytes")
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
+        if opsgenie_path(request.path):  # no route for an Opsgenie path (root or prefixed)
+            from web.compat.opsgenie.wire import og_error  # wire imports this module
+
+            found = "Resource or handler not found" if error.code == 404 else None
+            return og_error(error.code or 500, found or error.description or "HTTP error")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.code or 0, "http_error")
         return error_response(error.code or 500, code, error.description or code)
 

@@ -21,6 +21,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 256 * 1024
+    # Monitoring tools' webhooks (/v1/webhooks/*, /v2/enqueue) send whole alert groups
+    # and do not retry a 4xx: a notification over the limit would never get in.
+    max_ingest_body_bytes: int = 8 * 1024 * 1024
     test_mode: bool = False
     # A controllable engine clock and /api/v1/_test/clock (black-box tests only).
     test_clock: bool = False
@@ -90,6 +93,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             host=get("PULSAR_HOST", "127.0.0.1"),
             port=int(get("PULSAR_PORT", "8080")),
             max_body_bytes=int(get("PULSAR_MAX_BODY_BYTES", str(256 * 1024))),
+            max_ingest_body_bytes=int(get("PULSAR_MAX_INGEST_BODY_BYTES", str(8 * 1024 * 1024))),
             test_mode=get("PULSAR_TEST_MODE", "0") in {"1", "true", "yes"},
             test_clock=get("PULSAR_TEST_CLOCK", "0") in {"1", "true", "yes"},
             test_clock_start=get("PULSAR_TEST_CLOCK_START", ""),

@@ -10,9 +10,10 @@ The UI is a SvelteKit single-page app built by ``make ui`` (adapter-static,
   (``no-cache`` with an ETag, so a deploy is picked up at once);
 - a missing ``/_app/...`` file is a real 404, never the shell: a tab still
   running an old build must not receive HTML where it expects a script;
-- paths under ``/api``, ``/v1``, ``/v2`` and ``/ical`` never reach this
-  blueprint (the ``spa`` converter refuses them), so an unknown API path keeps
-  its JSON 404/405.
+- paths under ``/api``, ``/v1``, ``/v2`` and ``/ical``, and Opsgenie paths under
+  a prefix (``/og/v2/...``: a ``v1``/``v2`` segment with more after it), never
+  reach this blueprint (the ``spa`` converter refuses them), so an unknown API
+  path keeps its JSON 404/405.
 
 The shell bootstraps with one inline ``<script>``. The server's CSP header
 allows scripts from this origin only; for ``index.html`` it adds the sha256 of
@@ -49,9 +50,9 @@ mimetypes.add_type("image/svg+xml", ".svg")
 
 
 class SpaPathConverter(BaseConverter):
-    """A path not under the API, webhook, Opsgenie or calendar prefixes."""
+    """A path not under the API, webhook, Opsgenie (root or prefixed) or calendar prefixes."""
 
-    regex = r"(?!(?:api|v1|v2|ical)(?:/|$))[^/].*?"
+    regex = r"(?!(?:api|v1|v2|ical)(?:/|$))(?!(?:[^/]+/)*v[12]/)[^/].*?"
     part_isolating = False
     weight = 300  # below every other rule
 

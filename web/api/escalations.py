@@ -44,6 +44,7 @@ from engine import (
 )
 from web.app import command_context, json_response, parse_body, principal, services
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -487,7 +488,7 @@ def _og_rules(body: OgPolicyIn) -> tuple[EscalationRule, ...] | None:
     return tuple(_og_rule(rule, index) for index, rule in enumerate(body.rules))
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create() -> Response:
     """Create (201 ``{"result": "Created", "data": {id, name}}``)."""
     body = await parse_body(OgPolicyIn)
@@ -503,7 +504,7 @@ async def og_create() -> Response:
     return og_response({"result": "Created", "data": {"id": policy.id, "name": policy.name}}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list() -> Response:
     def view(state: OrgState) -> list[dict[str, Any]]:
         names = names_of(state)
@@ -513,13 +514,13 @@ async def og_list() -> Response:
     return og_response({"data": await _read(view)})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["GET"])
 async def og_get(identifier: str) -> Response:
     policy = await _find(identifier)
     return og_response({"data": og_policy_out(*await _named(policy.id))})
 
 
-@opsgenie_blueprint.patch(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["PATCH"])
 async def og_update(identifier: str) -> Response:
     """Change the given fields; ``rules`` and ``repeat`` replace, an empty ``ownerTeam`` keeps."""
     body = await parse_body(OgPolicyIn, optional=True)
@@ -539,7 +540,7 @@ async def og_update(identifier: str) -> Response:
     return og_response({"result": "Updated", "data": {"id": after.id, "name": after.name}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["DELETE"])
 async def og_delete(identifier: str) -> Response:
     policy = await _find(identifier)
     await _submit(DeleteEscalationPolicy(policy_id=policy.id))

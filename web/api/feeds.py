@@ -48,6 +48,7 @@ from web.api.schedules import member_id, schedule_of, visible
 from web.app import command_context, json_response, principal, services
 from web.auth.principal import Principal
 from web.compat.opsgenie.wire import authenticate, install_error_handlers, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError
 from web.ical import CONTENT_TYPE, feed_window, schedule_calendar, user_calendar
 
@@ -217,7 +218,7 @@ async def public_feed(org_id: str, token: str) -> Response:
 # -- Opsgenie-compatible export (/v2) ------------------------------------------------------
 
 
-@opsgenie_blueprint.get("/v2/schedules/on-calls/<username>.ics")
+@mount(opsgenie_blueprint, "/v2/schedules/on-calls/<username>.ics", ["GET"])
 async def og_user_calendar(username: str) -> Response:
     """A member's (username = email, or id) on-call periods across the organization's
     schedules, as iCalendar; 404 for anyone who is not a member."""

@@ -5,7 +5,7 @@ its name; they differ only in their envelope: native bodies carry ``request_id``
 and Pulsar's error shape, Opsgenie bodies carry ``took`` and ``requestId`` and
 Opsgenie's error shape (compat-api.md sections 1, 4.1, 4.2, 4.10). The Opsgenie routes
 also answer under any path prefix (``/opsgenie/v2/heartbeats/db/ping``), like the
-alert API (``web.compat.opsgenie.routing.mount``). Every write is
+alert API (``web.compat.prefix.mount``). Every write is
 answered after its event is committed. Another organization's heartbeat is simply
 not in this organization's state, so it is a 404 like any unknown name.
 
@@ -39,8 +39,8 @@ from engine import (
     new_id,
 )
 from web.app import command_context, json_response, parse_body, principal, services
-from web.compat.opsgenie.routing import drop_prefix, mount
 from web.compat.opsgenie.wire import og_error, og_response
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -320,7 +320,6 @@ async def og_ping(name: str) -> Response:
 
 
 # At the root and under any path prefix, like the alert API (compat-api.md 1.1).
-drop_prefix(opsgenie_blueprint)
 mount(opsgenie_blueprint, "/v2/heartbeats", ["POST"])(og_create)
 mount(opsgenie_blueprint, "/v2/heartbeats", ["GET"])(og_list)
 mount(opsgenie_blueprint, "/v2/heartbeats/<name>", ["GET"])(og_get)

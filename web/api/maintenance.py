@@ -49,6 +49,7 @@ from engine import (
 )
 from web.app import command_context, json_response, parse_body, principal, services
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -377,7 +378,7 @@ def _og_entities(rules: list[OgRule]) -> tuple[MaintenanceEntity, ...]:
     return tuple(entities)
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create() -> Response:
     """Create (201 ``{"result": "Created", "data": {id, status, time, description}}``)."""
     body = await parse_body(OgMaintenanceIn)
@@ -394,19 +395,19 @@ async def og_create() -> Response:
     return og_response({"result": "Created", "data": await _og_view(window_id)}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list() -> Response:
     """``?type=`` all, past (and cancelled) or non-expired (planned and active; the default)."""
     statuses = _statuses("type", _OG_LIST, "non-expired")
     return og_response({"data": await _list(statuses, _og_out)})
 
 
-@opsgenie_blueprint.get(f"{OG}/<maintenance_id>")
+@mount(opsgenie_blueprint, f"{OG}/<maintenance_id>", ["GET"])
 async def og_get(maintenance_id: str) -> Response:
     return og_response({"data": await _og_view(maintenance_id, _og_detail)})
 
 
-@opsgenie_blueprint.put(f"{OG}/<maintenance_id>")
+@mount(opsgenie_blueprint, f"{OG}/<maintenance_id>", ["PUT"])
 async def og_update(maintenance_id: str) -> Response:
     """Replace description, time and rules of a planned (or active) window."""
     body = await parse_body(OgMaintenanceIn)
@@ -425,19 +426,19 @@ async def og_update(maintenance_id: str) -> Response:
     return og_response({"result": "Updated", "data": await _og_view(window.id)})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<maintenance_id>")
+@mount(opsgenie_blueprint, f"{OG}/<maintenance_id>", ["DELETE"])
 async def og_delete(maintenance_id: str) -> Response:
     await _submit(DeleteMaintenance(maintenance_id=maintenance_id))
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<maintenance_id>/cancel")
+@mount(opsgenie_blueprint, f"{OG}/<maintenance_id>/cancel", ["POST"])
 async def og_cancel(maintenance_id: str) -> Response:
     await _submit(CancelMaintenance(maintenance_id=maintenance_id))
     return og_response({"result": "Cancelled"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<maintenance_id>/change-end-date")
+@mount(opsgenie_blueprint, f"{OG}/<maintenance_id>/change-end-date", ["POST"])
 async def og_change_end_date(maintenance_id: str) -> Response:
     """Move the end (``endDate``); one in the past ends an active window at once."""
     body = await parse_body(OgEndDate)

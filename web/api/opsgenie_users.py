@@ -38,6 +38,7 @@ from web.api.membership import (
 from web.app import command_context, parse_body, principal
 from web.compat.opsgenie.routing import int_arg
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["ROLE_NAMES", "opsgenie_blueprint"]
@@ -151,7 +152,7 @@ async def _api_error(error: ApiError) -> Response:
     return og_error(error.status, message, field=error.field, headers=error.headers)
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create() -> Response:
     """Add a member (201); no invitation is issued here (see the module docstring)."""
     who = principal()
@@ -171,7 +172,7 @@ async def og_create() -> Response:
     return og_response({"result": "Created", "data": data}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list() -> Response:
     offset = int_arg("offset", 0, 0)
     limit = int_arg("limit", 100, 1, 500)
@@ -203,13 +204,13 @@ def _paging(total: int, offset: int, limit: int, sort: str, order: str) -> dict[
     return paging
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["GET"])
 async def og_get(identifier: str) -> Response:
     """A user by id or username."""
     return og_response({"data": og_user(await _user(identifier))})
 
 
-@opsgenie_blueprint.patch(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["PATCH"])
 async def og_update(identifier: str) -> Response:
     """Change the role and (for accounts only this organization holds) the profile."""
     who = principal()
@@ -226,7 +227,7 @@ async def og_update(identifier: str) -> Response:
     return og_response({"result": "Updated", "data": {"id": user.id, "username": user.email}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["DELETE"])
 async def og_delete(identifier: str) -> Response:
     who = principal()
     user = await _user(identifier)

@@ -55,6 +55,7 @@ from engine import (
 )
 from web.app import command_context, json_response, parse_body, principal, services
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -429,37 +430,37 @@ def _short(state: OrgState, rule: RoutingRule) -> dict[str, Any]:
     return {"id": rule.id, "name": rule.name}
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create(identifier: str) -> Response:
     """Create (201 ``{"result": "Created", "data": {id, name}}``)."""
     team_id, rule_id = await _create(identifier)
     return og_response({"result": "Created", "data": await _view(team_id, rule_id, _short)}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list(identifier: str) -> Response:
     return og_response({"data": await _list(await _team_id(identifier), rule_out)})
 
 
-@opsgenie_blueprint.get(f"{OG}/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/<rule_id>", ["GET"])
 async def og_get(identifier: str, rule_id: str) -> Response:
     return og_response({"data": await _view(await _team_id(identifier), rule_id, rule_out)})
 
 
-@opsgenie_blueprint.patch(f"{OG}/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/<rule_id>", ["PATCH"])
 async def og_update(identifier: str, rule_id: str) -> Response:
     team_id = await _update(identifier, rule_id)
     return og_response({"result": "Updated", "data": await _view(team_id, rule_id, _short)})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/<rule_id>", ["DELETE"])
 async def og_delete(identifier: str, rule_id: str) -> Response:
     team_id = await _team_id(identifier)
     await _submit(DeleteRoutingRule(team_id=team_id, rule_id=rule_id))
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<rule_id>/change-order")
+@mount(opsgenie_blueprint, f"{OG}/<rule_id>/change-order", ["POST"])
 async def og_change_order(identifier: str, rule_id: str) -> Response:
     team_id = await _change_order(identifier, rule_id)
     return og_response({"result": "Changed", "data": await _view(team_id, rule_id, _short)})

@@ -77,6 +77,7 @@ from web.compat.opsgenie.wire import (
     og_response,
     timestamp,
 )
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = [
@@ -587,14 +588,14 @@ OG = "/v2/schedules"
 SCHED = "scheduleIdentifierType"
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create() -> Response:
     """Create (201 ``{"data": {id, name, enabled}}``)."""
     schedule, _ = await _create_schedule(await authenticate())
     return og_response({"data": _parent(schedule)}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list() -> Response:
     """Every schedule by name; rotations inline only with ``expand=rotation`` (Opsgenie)."""
     key = await authenticate()
@@ -604,79 +605,79 @@ async def og_list() -> Response:
     return og_response({"data": data, "expandable": ["rotation"]})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["GET"])
 async def og_get(identifier: str) -> Response:
     schedule, names = await _named(await authenticate(), identifier)
     return og_response({"data": schedule_out(schedule, names)})
 
 
-@opsgenie_blueprint.patch(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["PATCH"])
 async def og_update(identifier: str) -> Response:
     schedule, _ = await _update_schedule(await authenticate(), identifier)
     return og_response({"data": _parent(schedule)})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["DELETE"])
 async def og_delete(identifier: str) -> Response:
     await _delete_schedule(await authenticate(), identifier)
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<identifier>/rotations")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/rotations", ["POST"])
 async def og_create_rotation(identifier: str) -> Response:
     rotation, _ = await _add_rotation(await authenticate(), identifier, SCHED)
     return og_response({"data": {"id": rotation.id, "name": rotation.name}}, 201)
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/rotations")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/rotations", ["GET"])
 async def og_list_rotations(identifier: str) -> Response:
     schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": [rotation_out(r, names) for r in schedule.rotations]})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/rotations/<rotation_id>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/rotations/<rotation_id>", ["GET"])
 async def og_get_rotation(identifier: str, rotation_id: str) -> Response:
     schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": rotation_out(_rotation(schedule, rotation_id), names)})
 
 
-@opsgenie_blueprint.patch(f"{OG}/<identifier>/rotations/<rotation_id>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/rotations/<rotation_id>", ["PATCH"])
 async def og_update_rotation(identifier: str, rotation_id: str) -> Response:
     rotation, _ = await _update_rotation(await authenticate(), identifier, rotation_id, SCHED)
     return og_response({"data": {"id": rotation.id, "name": rotation.name}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>/rotations/<rotation_id>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/rotations/<rotation_id>", ["DELETE"])
 async def og_delete_rotation(identifier: str, rotation_id: str) -> Response:
     await _delete_rotation(await authenticate(), identifier, rotation_id, SCHED)
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<identifier>/overrides")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/overrides", ["POST"])
 async def og_create_override(identifier: str) -> Response:
     override, _, _ = await _put_override(await authenticate(), identifier, SCHED)
     return og_response({"data": {"alias": override.id}}, 201)
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/overrides")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/overrides", ["GET"])
 async def og_list_overrides(identifier: str) -> Response:
     schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": _overrides_out(schedule, names)})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/overrides/<alias>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/overrides/<alias>", ["GET"])
 async def og_get_override(identifier: str, alias: str) -> Response:
     schedule, names = await _named(await authenticate(), identifier, SCHED)
     return og_response({"data": override_out(_override(schedule, alias), schedule, names)})
 
 
-@opsgenie_blueprint.put(f"{OG}/<identifier>/overrides/<alias>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/overrides/<alias>", ["PUT"])
 async def og_update_override(identifier: str, alias: str) -> Response:
     override, _, _ = await _put_override(await authenticate(), identifier, SCHED, alias)
     return og_response({"data": {"alias": override.id}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>/overrides/<alias>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/overrides/<alias>", ["DELETE"])
 async def og_delete_override(identifier: str, alias: str) -> Response:
     await _delete_override(await authenticate(), identifier, alias, SCHED)
     return og_response({"result": "Deleted"})
@@ -691,7 +692,7 @@ def _flat_names(keys: tuple[str, ...], names: Names) -> list[str]:
     return [r["name"] for r in recipients_out(keys, names)]
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/on-calls")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/on-calls", ["GET"])
 async def og_on_calls(identifier: str) -> Response:
     """``onCallParticipants`` (objects), or ``onCallRecipients`` (names) with ``flat=true``."""
     schedule, names = await _named(await authenticate(), identifier, SCHED)
@@ -704,7 +705,7 @@ async def og_on_calls(identifier: str) -> Response:
     return og_response({"data": data})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/next-on-calls")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/next-on-calls", ["GET"])
 async def og_next_on_calls(identifier: str) -> Response:
     """Who is on call after the next change (compat-api.md 4.11 names)."""
     schedule, names = await _named(await authenticate(), identifier, SCHED)
@@ -720,7 +721,7 @@ async def og_next_on_calls(identifier: str) -> Response:
     return og_response({"data": data})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>/timeline")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/timeline", ["GET"])
 async def og_timeline(identifier: str) -> Response:
     """The final timeline: one entry per period with its recipients."""
     schedule, names = await _named(await authenticate(), identifier)

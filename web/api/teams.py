@@ -47,6 +47,7 @@ from engine import (
 )
 from web.app import command_context, json_response, parse_body, principal, services
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["blueprint", "opsgenie_blueprint"]
@@ -336,7 +337,7 @@ async def _og_sync_members(team_id: str, wanted: dict[str, str]) -> None:
     await _submit(*commands, keyed=False)
 
 
-@opsgenie_blueprint.post(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["POST"])
 async def og_create() -> Response:
     """Create (201 ``{"data": {id, name}}``), with ``members`` if given; a name in use is 409.
 
@@ -358,7 +359,7 @@ async def og_create() -> Response:
     return og_response({"data": {"id": team_id, "name": name}}, 201)
 
 
-@opsgenie_blueprint.get(OG, strict_slashes=False)
+@mount(opsgenie_blueprint, OG, ["GET"])
 async def og_list() -> Response:
     def view(state: OrgState) -> list[dict[str, str]]:
         return [
@@ -369,7 +370,7 @@ async def og_list() -> Response:
     return og_response({"data": await _read(view)})
 
 
-@opsgenie_blueprint.get(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["GET"])
 async def og_get(identifier: str) -> Response:
     team_id, _ = await _team(identifier)
     return og_response(
@@ -377,7 +378,7 @@ async def og_get(identifier: str) -> Response:
     )
 
 
-@opsgenie_blueprint.patch(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["PATCH"])
 async def og_update(identifier: str) -> Response:
     """Change name and description; ``members``, if given, replaces the member list."""
     body = await parse_body(OgTeamIn, optional=True)
@@ -390,14 +391,14 @@ async def og_update(identifier: str) -> Response:
     return og_response({"result": "Updated", "data": {"id": team_id, "name": name}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>", ["DELETE"])
 async def og_delete(identifier: str) -> Response:
     team_id, _ = await _team(identifier)
     await _submit(DeleteTeam(team_id=team_id))
     return og_response({"result": "Deleted"})
 
 
-@opsgenie_blueprint.post(f"{OG}/<identifier>/members")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/members", ["POST"])
 async def og_add_member(identifier: str) -> Response:
     body = await parse_body(OgMember)
     team_id, name = await _team(identifier, "teamIdentifierType")
@@ -408,7 +409,7 @@ async def og_add_member(identifier: str) -> Response:
     return og_response({"result": "Added", "data": {"id": team_id, "name": name}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/<identifier>/members/<user>")
+@mount(opsgenie_blueprint, f"{OG}/<identifier>/members/<user>", ["DELETE"])
 async def og_remove_member(identifier: str, user: str) -> Response:
     """Remove a member given by id or username (email)."""
     team_id, name = await _team(identifier, "teamIdentifierType")

@@ -1,13 +1,16 @@
-"""Opsgenie routes mounted under a path prefix share their root route's access rule."""
+"""Opsgenie routes under a path prefix: all of them, with their root route's access rule."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from werkzeug.exceptions import HTTPException
 
 from web.app import Services, create_app
 from web.auth.routes import ROUTES, access_of
+from web.compat.prefix import opsgenie_path
 from web.config import Config
 
 _SUFFIXES = ("_prefixed_slash", "_prefixed")
@@ -62,3 +65,56 @@ def test_heartbeat_paths_under_a_prefix_reach_the_heartbeat_views(
     found, _ = adapter.match(f"/v2/{root}", method=methods[0])
     base = endpoint.removesuffix("_slash").removesuffix("_prefixed")
     assert found == f"opsgenie_heartbeats.{base}"
+
+
+def test_every_opsgenie_route_is_also_mounted_under_a_prefix() -> None:
+    """Each root /v1 or /v2 route (but Pulsar's own webhooks) has both prefixed variants."""
+    rules = list(_app().url_map.iter_rules())
+    by_endpoint = {(r.endpoint, r.rule): r for r in rules}
+    roots = [
+        r
+        for r in rules
+        if r.rule.startswith(("/v1/", "/v2/")) and not r.endpoint.startswith("webhooks.")
+    ]
+    assert len({r.endpoint.split(".")[0] for r in roots}) == 10  # alerts ... contacts
+    for root in roots:
+        for rule, suffix in ((root.rule, "_prefixed"), (f"{root.rule}/", "_prefixed_slash")):
+            prefixed = by_endpoint.get((root.endpoint + suffix, f"/<prefix:og_prefix>{rule}"))
+            assert prefixed is not None, (root.endpoint, suffix)
+            assert prefixed.methods == root.methods
+
+
+def test_the_native_api_never_reaches_a_prefixed_route() -> None:
+    """``/api/v1`` is no prefix: ``PUT /api/v1/maintenance/{id}`` stays the native 405."""
+    app = _app()
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<[^>]+>", "x1", rule.rule)
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            try:
+                endpoint, _ = adapter.match(path, method=method)
+            except HTTPException:
+                continue
+            assert not endpoint.endswith(_SUFFIXES), (method, path, endpoint)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/v2/nope", True),
+        ("/og/v2/nope", True),
+        ("/a/b/v1/maintenance/x/y", True),
+        ("/v2/", True),
+        ("/api/v1/nope", False),
+        ("/api/v2/nope", False),
+        ("/ical/x/v2/y", False),
+        ("/v1/webhooks/nope", False),
+        ("/v2/enqueue", False),
+        ("/alerts/v2", False),
+        ("/alerts", False),
+    ],
+)
+def test_which_unmatched_paths_answer_in_opsgenie_shape(path: str, expected: bool) -> None:
+    assert expected == opsgenie_path(path)

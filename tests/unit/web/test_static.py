@@ -44,7 +44,9 @@ async def client(build: Path) -> AsyncIterator[Client]:
         yield test_app.test_client()
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/alerts", "/alerts/", "/alerts/01ab/x"])
+@pytest.mark.parametrize(
+    "path", ["/", "/index.html", "/alerts", "/alerts/", "/alerts/01ab/x", "/heartbeats/v2"]
+)
 async def test_client_routes_answer_the_shell_revalidated(client: Client, path: str) -> None:
     """The shell and every client route answer index.html, never cached without revalidation."""
     response = await client.get(path)
@@ -90,7 +92,8 @@ async def test_missing_app_files_are_404_not_the_shell(client: Client, path: str
 
 
 @pytest.mark.parametrize(
-    "path", ["/api", "/api/v1/nope", "/v1/nope", "/v2/nope", "/ical/x", "/api/"]
+    "path",
+    ["/api", "/api/v1/nope", "/v1/nope", "/v2/nope", "/ical/x", "/api/", "/og/v2/nope", "/a/v1/x"],
 )
 async def test_api_paths_never_fall_back_to_the_shell(client: Client, path: str) -> None:
     response = await client.get(path)

@@ -45,6 +45,7 @@ from web.api.contacts.common import (
 from web.api.schedule_json import RestrictionIn
 from web.app import parse_body
 from web.compat.opsgenie.wire import install_error_handlers, og_error, og_response
+from web.compat.prefix import mount
 from web.errors import ApiError, from_engine
 
 __all__ = ["opsgenie_blueprint"]
@@ -132,7 +133,7 @@ def _og_contact(method: ContactMethod) -> dict[str, Any]:
     }
 
 
-@opsgenie_blueprint.post(f"{OG}/contacts")
+@mount(opsgenie_blueprint, f"{OG}/contacts", ["POST"])
 async def og_create_contact(identifier: str) -> Response:
     """``{method, to}`` -> 201 ``{data: {id}}``; sms, voice and mobile are 422."""
     body = await parse_body(OgContactIn)
@@ -147,7 +148,7 @@ async def og_create_contact(identifier: str) -> Response:
     return og_response({"result": "Created", "data": data}, 201)
 
 
-@opsgenie_blueprint.get(f"{OG}/contacts")
+@mount(opsgenie_blueprint, f"{OG}/contacts", ["GET"])
 async def og_list_contacts(identifier: str) -> Response:
     account_id, email = await subject(identifier)
     methods = await read(lambda s: methods_of(s.contacts, account_id, email))
@@ -155,14 +156,14 @@ async def og_list_contacts(identifier: str) -> Response:
     return og_response({"data": contacts})
 
 
-@opsgenie_blueprint.get(f"{OG}/contacts/<contact_id>")
+@mount(opsgenie_blueprint, f"{OG}/contacts/<contact_id>", ["GET"])
 async def og_get_contact(identifier: str, contact_id: str) -> Response:
     account_id, email = await subject(identifier)
     method, _ = await find_method(account_id, email, contact_id)
     return og_response({"data": _og_contact(method)})
 
 
-@opsgenie_blueprint.patch(f"{OG}/contacts/<contact_id>")
+@mount(opsgenie_blueprint, f"{OG}/contacts/<contact_id>", ["PATCH"])
 async def og_update_contact(identifier: str, contact_id: str) -> Response:
     body = await parse_body(OgContactIn)
     account_id, email = await subject(identifier)
@@ -170,7 +171,7 @@ async def og_update_contact(identifier: str, contact_id: str) -> Response:
     return og_response({"result": "Updated", "data": {"id": contact_id}})
 
 
-@opsgenie_blueprint.delete(f"{OG}/contacts/<contact_id>")
+@mount(opsgenie_blueprint, f"{OG}/contacts/<contact_id>", ["DELETE"])
 async def og_delete_contact(identifier: str, contact_id: str) -> Response:
     account_id, _ = await subject(identifier)
     await submit(DeleteContactMethod(account_id=account_id, method_id=contact_id))
@@ -184,12 +185,12 @@ async def _og_toggle(identifier: str, contact_id: str, enabled: bool) -> Respons
     return og_response({"result": result, "data": {"id": contact_id}})
 
 
-@opsgenie_blueprint.post(f"{OG}/contacts/<contact_id>/enable")
+@mount(opsgenie_blueprint, f"{OG}/contacts/<contact_id>/enable", ["POST"])
 async def og_enable_contact(identifier: str, contact_id: str) -> Response:
     return await _og_toggle(identifier, contact_id, True)
 
 
-@opsgenie_blueprint.post(f"{OG}/contacts/<contact_id>/disable")
+@mount(opsgenie_blueprint, f"{OG}/contacts/<contact_id>/disable", ["POST"])
 async def og_disable_contact(identifier: str, contact_id: str) -> Response:
     return await _og_toggle(identifier, contact_id, False)
 
@@ -310,7 +311,7 @@ def _og_simple(rule: NotificationRule, order: int) -> dict[str, Any]:
     }
 
 
-@opsgenie_blueprint.post(f"{OG}/notification-rules")
+@mount(opsgenie_blueprint, f"{OG}/notification-rules", ["POST"])
 async def og_create_rule(identifier: str) -> Response:
     """201 ``{data: {id, name, actionType, order, enabled}}``; only ``create-alert`` rules."""
     body = await parse_body(OgRuleIn)
@@ -336,14 +337,14 @@ async def og_create_rule(identifier: str) -> Response:
     return og_response({"result": "Created", "data": _og_simple(rule, order)}, 201)
 
 
-@opsgenie_blueprint.get(f"{OG}/notification-rules")
+@mount(opsgenie_blueprint, f"{OG}/notification-rules", ["GET"])
 async def og_list_rules(identifier: str) -> Response:
     account_id, _ = await subject(identifier)
     rules = await read(lambda s: rules_of(s.contacts, account_id))
     return og_response({"data": [_og_simple(r, i) for i, r in enumerate(rules, start=1)]})
 
 
-@opsgenie_blueprint.get(f"{OG}/notification-rules/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/notification-rules/<rule_id>", ["GET"])
 async def og_get_rule(identifier: str, rule_id: str) -> Response:
     account_id, email = await subject(identifier)
     rule, order = await find_rule(account_id, rule_id)
@@ -351,7 +352,7 @@ async def og_get_rule(identifier: str, rule_id: str) -> Response:
     return og_response({"data": _og_rule_view(rule, order, methods)})
 
 
-@opsgenie_blueprint.patch(f"{OG}/notification-rules/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/notification-rules/<rule_id>", ["PATCH"])
 async def og_update_rule(identifier: str, rule_id: str) -> Response:
     """Change what the body names (``steps`` replaces the steps)."""
     body = await parse_body(OgRuleIn)
@@ -376,7 +377,7 @@ async def og_update_rule(identifier: str, rule_id: str) -> Response:
     return og_response({"result": "Updated", "data": _og_simple(rule, order)})
 
 
-@opsgenie_blueprint.delete(f"{OG}/notification-rules/<rule_id>")
+@mount(opsgenie_blueprint, f"{OG}/notification-rules/<rule_id>", ["DELETE"])
 async def og_delete_rule(identifier: str, rule_id: str) -> Response:
     account_id, _ = await subject(identifier)
     await submit(DeleteNotificationRule(account_id=account_id, rule_id=rule_id))

@@ -11,13 +11,11 @@ encodings.
 from quart import Blueprint
 
 from web.compat.opsgenie import actions, reads
-from web.compat.opsgenie.routing import drop_prefix
 from web.compat.opsgenie.wire import install_error_handlers
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("opsgenie", __name__)
-drop_prefix(blueprint)
 install_error_handlers(blueprint)
 actions.register(blueprint)
 reads.register(blueprint)

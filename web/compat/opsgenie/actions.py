@@ -44,7 +44,7 @@ from web.app import command_context, parse_body, services
 from web.auth.principal import Principal
 from web.auth.scope import scoped_responders
 from web.compat.opsgenie.requests import DERIVED, RequestStatus, RequestStore, derive_statuses
-from web.compat.opsgenie.routing import identifier_type, mount, request_store, resolve
+from web.compat.opsgenie.routing import identifier_type, request_store, resolve
 from web.compat.opsgenie.schemas import (
     ActionIn,
     AssignIn,
@@ -65,6 +65,7 @@ from web.compat.opsgenie.schemas import (
     create_fields,
 )
 from web.compat.opsgenie.wire import ACCEPTED, authenticate, og_response, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError
 
 __all__ = ["register"]

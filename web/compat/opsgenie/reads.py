@@ -17,10 +17,11 @@ from engine import OrgState, decode_event, decode_meta
 from web.app import services
 from web.auth.principal import Principal
 from web.auth.scope import find_visible_alert, sees
-from web.compat.opsgenie.routing import identifier_type, int_arg, mount, resolve
+from web.compat.opsgenie.routing import identifier_type, int_arg, resolve
 from web.compat.opsgenie.schemas import alert_out
 from web.compat.opsgenie.search import SORTS, QueryError, compile_query, search_alerts
 from web.compat.opsgenie.wire import authenticate, og_error, og_response, timestamp
+from web.compat.prefix import mount
 from web.errors import ApiError
 
 __all__ = ["register"]
@@ -225,21 +226,15 @@ def register(blueprint: Blueprint) -> None:
     mount(blueprint, "/v2/alerts", ["GET"])(list_alerts)
     mount(blueprint, "/v2/alerts/count", ["GET"])(count_alerts)
     mount(blueprint, "/v2/alerts/saved-searches", _ALL)(not_implemented)
-    blueprint.add_url_rule(
-        "/v2/alerts/saved-searches/<path:rest>", "saved_search", not_implemented, methods=_ALL
+    mount(blueprint, "/v2/alerts/saved-searches/<path:rest>", _ALL, endpoint="saved_search")(
+        not_implemented
     )
     mount(blueprint, "/v2/alerts/<identifier>", ["GET"])(get_alert)
     mount(blueprint, "/v2/alerts/<identifier>/notes", ["GET"])(list_notes)
     mount(blueprint, "/v2/alerts/<identifier>/logs", ["GET"])(list_logs)
     mount(blueprint, "/v2/alerts/<identifier>/recipients", ["GET"])(list_recipients)
-    blueprint.add_url_rule(
-        "/v2/alerts/<identifier>/attachments", "attachments", not_implemented, methods=_ALL
-    )
-    blueprint.add_url_rule(
-        "/v2/alerts/<identifier>/attachments/<path:rest>",
-        "attachment",
-        not_implemented,
-        methods=_ALL,
-    )
+    attachments = "/v2/alerts/<identifier>/attachments"
+    mount(blueprint, attachments, _ALL, endpoint="attachments")(not_implemented)
+    mount(blueprint, f"{attachments}/<path:rest>", _ALL, endpoint="attachment")(not_implemented)
     # Only under /v2/alerts: other /v2 paths (heartbeats, enqueue) belong to other blueprints.
-    blueprint.add_url_rule("/v2/alerts/<path:rest>", "unknown", unknown, methods=_ALL)
+    mount(blueprint, "/v2/alerts/<path:rest>", _ALL)(unknown)

@@ -1,16 +1,13 @@
-"""Route registration (at the root and under any prefix) and helpers shared by the routes.
+"""Helpers shared by the alert routes: request statuses, identifiers, integer arguments.
 
-compat-api.md 1.1: Alertmanager appends ``v2/alerts`` to whatever path its ``api_url``
-has, so every route is mounted at ``/v2/...`` and at ``/<prefix>/v2/...``; collection
-paths ignore a trailing ``/``.
+The routes are registered at the root and under any prefix by ``web.compat.prefix.mount``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from quart import Blueprint, Response, request
+from quart import request
 
 from web.app import services
 from web.auth.principal import Principal
@@ -18,39 +15,9 @@ from web.auth.scope import find_visible_alert
 from web.compat.opsgenie.requests import RequestStore
 from web.errors import ApiError
 
-__all__ = ["identifier_type", "int_arg", "mount", "request_store", "resolve"]
+__all__ = ["identifier_type", "int_arg", "request_store", "resolve"]
 
-View = Callable[..., Awaitable[Response]]
 _STORE_KEY = "opsgenie.requests"
-
-
-def mount(blueprint: Blueprint, rule: str, methods: list[str]) -> Callable[[View], View]:
-    """Register the view at ``rule`` and at ``/<prefix>rule``."""
-
-    def register(view: View) -> View:
-        # werkzeug ignores strict_slashes after a path converter: add the "/" rule explicitly.
-        rules = ((rule, ""), (f"/<path:og_prefix>{rule}", "_prefixed"),
-                 (f"/<path:og_prefix>{rule}/", "_prefixed_slash"))  # fmt: skip
-        for path, suffix in rules:
-            blueprint.add_url_rule(
-                path,
-                endpoint=view.__name__ + suffix,
-                view_func=view,
-                methods=methods,
-                strict_slashes=False,
-            )
-        return view
-
-    return register
-
-
-def drop_prefix(blueprint: Blueprint) -> None:
-    """Views never see the mount prefix."""
-
-    @blueprint.url_value_preprocessor
-    def pop_prefix(endpoint: str | None, values: dict[str, Any] | None) -> None:
-        if values is not None:
-            values.pop("og_prefix", None)
 
 
 def request_store() -> RequestStore:

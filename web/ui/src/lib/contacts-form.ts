@@ -1,4 +1,8 @@
-/** The Notifications settings: contact methods, notification rules' steps, quiet hours. */
+/**
+ * The Notifications settings: contact methods, notification rules (steps and time
+ * restriction), quiet hours.
+ */
+import { hasErrors, type FieldErrors } from '$lib/field-errors';
 import type {
 	ContactMethod,
 	ContactMethodType,
@@ -6,6 +10,17 @@ import type {
 	NotificationRuleInput,
 	QuietHours
 } from '$lib/paging-types';
+import {
+	checkRestriction,
+	noRestriction,
+	parseTime,
+	restrictionBody,
+	restrictionDraftOf,
+	WEEKDAYS,
+	type RestrictionDraft
+} from '$lib/restriction';
+
+export { WEEKDAYS };
 
 export const METHODS: readonly (readonly [ContactMethodType, string, string])[] = [
 	['email', 'Email', 'you@example.com'],
@@ -13,16 +28,6 @@ export const METHODS: readonly (readonly [ContactMethodType, string, string])[] 
 	['teams', 'Microsoft Teams', 'https://… (a Teams workflow webhook URL)'],
 	['webhook', 'Webhook', 'https://example.com/pulsar-hook']
 ];
-
-export const WEEKDAYS = [
-	'monday',
-	'tuesday',
-	'wednesday',
-	'thursday',
-	'friday',
-	'saturday',
-	'sunday'
-] as const;
 
 /** A quick check of an address before the server's (which has the final word). */
 export function addressProblem(method: ContactMethodType, address: string): string {
@@ -57,6 +62,9 @@ export interface RuleDraft {
 	enabled: boolean;
 	priorities: string[];
 	steps: StepDraft[];
+	restriction: RestrictionDraft;
+	/** The zone the restriction is read in. */
+	timeZone: string;
 }
 
 let keys = 0;
@@ -65,21 +73,30 @@ export function newStep(methodId = '', after = 0): StepDraft {
 	return { key: ++keys, contactMethodId: methodId, sendAfterMinutes: after, enabled: true };
 }
 
-export function ruleDraftOf(rule?: NotificationRule | null): RuleDraft {
-	if (!rule) return { name: '', enabled: true, priorities: [], steps: [newStep('account-email')] };
+/** The draft of a rule, or of a new one (the account email at once, any time in `zone`). */
+export function ruleDraftOf(rule?: NotificationRule | null, zone = 'UTC'): RuleDraft {
+	if (!rule) {
+		const steps = [newStep('account-email')];
+		return { name: '', enabled: true, priorities: [], steps, restriction: noRestriction(), timeZone: zone };
+	}
 	return {
 		name: rule.name,
 		enabled: rule.enabled,
 		priorities: [...rule.criteria.priorities],
-		steps: rule.steps.map((s) => ({ key: ++keys, ...s }))
+		steps: rule.steps.map((s) => ({ key: ++keys, ...s })),
+		restriction: restrictionDraftOf(rule.timeRestriction),
+		timeZone: rule.timeZone || zone
 	};
 }
+
+/** The fields of a rule the form shows (the server's names). */
+export const RULE_FIELDS: ReadonlySet<string> = new Set(['name', 'steps', 'timeRestriction', 'timeZone']);
 
 /** The body of a rule draft (the steps replace the rule's), or the errors by field. */
 export function ruleBody(
 	draft: RuleDraft
-): { body: NotificationRuleInput; errors: null } | { body: null; errors: Record<string, string> } {
-	const errors: Record<string, string> = {};
+): { body: NotificationRuleInput; errors: null } | { body: null; errors: FieldErrors } {
+	const errors: FieldErrors = checkRestriction(draft.restriction);
 	if (!draft.name.trim()) errors.name = 'A rule needs a name.';
 	if (draft.steps.length > 10) errors.steps = 'At most 10 steps.';
 	draft.steps.forEach((s, i) => {
@@ -88,12 +105,15 @@ export function ruleBody(
 			errors[`steps[${i}]`] = '0 to 1440 whole minutes.';
 		}
 	});
-	if (Object.keys(errors).length) return { body: null, errors };
+	if (draft.restriction.kind !== 'none' && !draft.timeZone) errors.timeZone = 'Choose a time zone.';
+	if (hasErrors(errors)) return { body: null, errors };
 	return {
 		body: {
 			name: draft.name.trim(),
 			enabled: draft.enabled,
 			criteria: { priorities: [...draft.priorities].sort() },
+			timeRestriction: restrictionBody(draft.restriction),
+			timeZone: draft.timeZone,
 			steps: draft.steps.map((s) => ({
 				...(s.id ? { id: s.id } : {}),
 				contactMethodId: s.contactMethodId,
@@ -125,3 +145,15 @@ export function quietText(q: QuietHours): string {
 	const except = q.exceptPriorities.length ? `, except ${q.exceptPriorities.join(', ')}` : '';
 	return `${q.start}–${q.end}${overnight} ${daysText(q.days)}${except}`;
 }
+
+/** What the server would refuse in quiet hours (its field names). */
+export function checkQuietHours(q: QuietHours): FieldErrors {
+	const errors: FieldErrors = {};
+	if (!parseTime(q.start)) errors.start = 'Enter a time (HH:MM).';
+	if (!parseTime(q.end)) errors.end = 'Enter a time (HH:MM).';
+	if (q.days.length === 0) errors.days = 'Choose at least one day.';
+	return errors;
+}
+
+/** The fields of quiet hours the form shows. */
+export const QUIET_FIELDS: ReadonlySet<string> = new Set(['start', 'end', 'days', 'exceptPriorities', 'timeZone']);

@@ -5,6 +5,7 @@
  * contacts.py, routing.py, paging_json.py (alert and user notifications).
  */
 import type { DateTime, HistoryActor } from './api/types.gen';
+import type { RestrictionBody } from './restriction';
 
 export type RecipientType = 'user' | 'schedule' | 'team';
 
@@ -116,7 +117,9 @@ export interface NotificationRule {
 	enabled: boolean;
 	order: number; // from 1
 	criteria: { priorities: string[] };
+	/** `timeRestriction` (`$lib/restriction`): null applies at any time. */
 	timeRestriction: unknown;
+	/** The zone the restriction is read in (default: the user's). */
 	timeZone: string;
 	steps: NotificationStep[];
 }
@@ -126,6 +129,9 @@ export interface NotificationRuleInput {
 	enabled?: boolean;
 	order?: number;
 	criteria?: { priorities: string[] };
+	/** null: none (a PATCH removes it). */
+	timeRestriction?: RestrictionBody | null;
+	timeZone?: string;
 	steps?: { id?: string; contactMethodId: string; sendAfterMinutes: number; enabled: boolean }[];
 }
 
@@ -152,6 +158,8 @@ export interface RoutingCondition {
 export interface RoutingRule {
 	id: string;
 	name: string;
+	/** The team's "Default Routing Rule": last, match-all, only its name and notify change. */
+	isDefault?: boolean;
 	order: number; // from 0
 	criteria: { type: string; conditions: RoutingCondition[] };
 	timezone: string;
@@ -159,10 +167,13 @@ export interface RoutingRule {
 	notify: { type: 'escalation' | 'schedule' | 'none'; id?: string; name?: string };
 }
 
+/** A create body, or a PATCH body (absent fields stay; `timeRestriction: null` removes it). */
 export interface RoutingRuleInput {
 	name: string;
 	order?: number;
-	criteria: { type: string; conditions: RoutingCondition[] };
+	criteria?: { type: string; conditions: RoutingCondition[] };
+	timezone?: string;
+	timeRestriction?: RestrictionBody | null;
 	notify: { type: string; id?: string };
 }
 

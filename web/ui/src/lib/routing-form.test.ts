@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { describeCriteria, describeTarget, emptyRouting, newCondition, routingBody, withField } from './routing-form';
+import type { RoutingRule } from './paging-types';
+import {
+	describeCriteria,
+	describeTarget,
+	emptyRouting,
+	FIELDS,
+	newCondition,
+	OPERATIONS,
+	orderedRules,
+	routingBody,
+	routingDraftOf,
+	withField
+} from './routing-form';
 
 describe('routing form', () => {
 	it('builds a rule of conditions and a target', () => {
@@ -23,6 +35,8 @@ describe('routing form', () => {
 						{ field: 'message', operation: 'is-empty', not: false, expectedValue: '', order: 2 }
 					]
 				},
+				timezone: 'UTC',
+				timeRestriction: null,
 				notify: { type: 'escalation', id: 'p1' }
 			},
 			errors: null
@@ -31,7 +45,13 @@ describe('routing form', () => {
 
 	it('routes all alerts to nobody without conditions', () => {
 		const draft = { ...emptyRouting(), name: 'quiet', match: 'match-all', target: 'none' };
-		expect(routingBody(draft).body).toEqual({ name: 'quiet', criteria: { type: 'match-all', conditions: [] }, notify: { type: 'none' } });
+		expect(routingBody(draft).body).toEqual({
+			name: 'quiet',
+			criteria: { type: 'match-all', conditions: [] },
+			timezone: 'UTC',
+			timeRestriction: null,
+			notify: { type: 'none' }
+		});
 	});
 
 	it('names what is missing', () => {
@@ -63,5 +83,105 @@ describe('routing form', () => {
 		expect(describeCriteria({ criteria: { type: 'match-all', conditions: [] } })).toBe('all alerts');
 		expect(describeTarget({ notify: { type: 'schedule', id: 's', name: 'primary' } })).toBe('schedule primary');
 		expect(describeTarget({ notify: { type: 'none' } })).toBe('nobody');
+	});
+});
+
+describe('routing form: every field, the time restriction, the default rule', () => {
+	const rule: RoutingRule = {
+		id: 'r1',
+		name: 'db at night',
+		order: 0,
+		criteria: {
+			type: 'match-all-conditions',
+			conditions: [
+				{ field: 'extra-properties', key: 'region', not: false, operation: 'starts-with', expectedValue: 'eu-', order: 1 },
+				{ field: 'details', key: 'env', not: true, operation: 'equals-ignore-whitespace', expectedValue: 'prod', order: 0 },
+				{ field: 'details', not: false, operation: 'contains-key', expectedValue: 'service', order: 2 },
+				{ field: 'actions', not: false, operation: 'matches', expectedValue: 'restart-.*', order: 3 },
+				{ field: 'source', not: false, operation: 'is-empty', expectedValue: '', order: 4 }
+			]
+		},
+		timezone: 'Europe/Berlin',
+		timeRestriction: {
+			type: 'weekday-and-time-of-day',
+			restrictions: [{ startDay: 'friday', startHour: 18, startMin: 0, endDay: 'monday', endHour: 8, endMin: 0 }]
+		},
+		notify: { type: 'schedule', id: 's1', name: 'primary' }
+	};
+
+	it('reads a rule into a draft and writes the same rule back', () => {
+		const draft = routingDraftOf(rule, 'Asia/Tokyo');
+		expect(draft.conditions.map((c) => [c.field, c.detailKey])).toEqual([
+			['detail', 'env'],
+			['extra-properties', 'region'],
+			['details', ''],
+			['actions', ''],
+			['source', '']
+		]);
+		expect(draft.timezone).toBe('Europe/Berlin');
+		expect(draft.target).toBe('schedule:s1');
+		const sorted = [...rule.criteria.conditions].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+		expect(routingBody(draft).body).toEqual({
+			name: 'db at night',
+			criteria: {
+				type: 'match-all-conditions',
+				conditions: sorted.map((c, i) => ({ ...c, order: i }))
+			},
+			timezone: 'Europe/Berlin',
+			timeRestriction: rule.timeRestriction,
+			notify: { type: 'schedule', id: 's1' }
+		});
+	});
+
+	it('offers each field the operations the engine accepts', () => {
+		expect(OPERATIONS.details.map(([op]) => op).sort()).toEqual(['contains', 'contains-key', 'contains-value', 'is-empty']);
+		expect(OPERATIONS.tags.map(([op]) => op).sort()).toEqual(['contains', 'is-empty', 'matches']);
+		expect(OPERATIONS.detail.map(([op]) => op)).toContain('equals-ignore-whitespace');
+		expect(FIELDS.map(([f]) => f)).toEqual(expect.arrayContaining(['alias', 'description', 'entity', 'actions']));
+		expect(withField({ ...newCondition('details'), operation: 'contains-key' }, 'detail').operation).toBe('contains');
+	});
+
+	it('names a missing key, a too long pattern, a bad window and a missing zone', () => {
+		const draft = emptyRouting('');
+		draft.name = 'x';
+		draft.target = 'none';
+		draft.conditions = [
+			{ ...newCondition('detail'), value: 'prod' },
+			{ ...newCondition('message'), operation: 'matches', value: 'a'.repeat(501) },
+			{ ...newCondition('tags'), value: 'b'.repeat(1001) }
+		];
+		draft.restriction = { kind: 'weekday-and-time-of-day', daily: { start: '', end: '' }, windows: [] };
+		expect(routingBody(draft).errors).toEqual({
+			'conditions[0].key': 'Enter the key.',
+			'conditions[1]': 'A regular expression of at most 500 characters.',
+			'conditions[2]': 'At most 1000 characters.',
+			timeRestriction: 'Add at least one window, or choose “No restriction”.',
+			timezone: 'Choose a time zone.'
+		});
+		draft.match = 'match-any-condition';
+		draft.conditions = [];
+		expect(routingBody(draft).errors).toMatchObject({ conditions: 'Add a condition, or route all alerts.' });
+	});
+
+	it('sends only the name and target of the default rule', () => {
+		const fallback: RoutingRule = {
+			...rule,
+			id: 'd',
+			name: 'Default Routing Rule',
+			isDefault: true,
+			criteria: { type: 'match-all', conditions: [] },
+			timeRestriction: null,
+			notify: { type: 'escalation', id: 'p', name: 'ops_escalation' }
+		};
+		const draft = routingDraftOf(fallback);
+		draft.target = 'none';
+		expect(routingBody(draft, true)).toEqual({
+			body: { name: 'Default Routing Rule', notify: { type: 'none' } },
+			errors: null
+		});
+		draft.target = '';
+		expect(routingBody(draft, true).errors).toEqual({ notify: 'Choose where the alerts go.' });
+		const order = orderedRules([fallback, rule, { ...rule, id: 'r2' }]).map((r) => r.id);
+		expect(order).toEqual(['r1', 'r2', 'd']);
 	});
 });

@@ -6,17 +6,42 @@
  * Times are typed in the schedule's time zone (`schedule-zone`); restriction
  * windows are wall-clock times of that zone too (that is how the server reads them).
  */
-import { ApiError } from '$lib/api/client';
 import type { OverrideOut, ParticipantOut, RotationOut, ScheduleOut } from '$lib/api/types.gen';
+import { serverErrors as fieldErrors, type FieldErrors } from '$lib/field-errors';
+import {
+	checkRestriction,
+	restrictionBody,
+	restrictionDraftOf,
+	type RestrictionBody,
+	type RestrictionDraft
+} from '$lib/restriction';
 import { isZone, wallAt, wallToIso, wallToMs } from '$lib/schedule-zone';
 
+// The restriction model moved to `$lib/restriction` (routing and notification rules use it too).
+export {
+	dayLabel,
+	MAX_WINDOWS,
+	nextWindow,
+	parseTime,
+	restrictionBody,
+	restrictionDraftOf,
+	restrictionText,
+	WEEKDAYS,
+	workdayWindows,
+	type RestrictionBody,
+	type RestrictionDraft,
+	type RestrictionKind,
+	type Weekday,
+	type WindowBody,
+	type WindowDraft
+} from '$lib/restriction';
+
 /** Field path (as the server names it, e.g. `startDate`) -> message; '' holds the rest. */
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors } from '$lib/field-errors';
 
 export const MAX_NAME = 100;
 export const MAX_DESCRIPTION = 10_000;
 export const MAX_PARTICIPANTS = 200;
-export const MAX_WINDOWS = 50;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -31,19 +56,6 @@ export interface ScheduleBody {
 	/** A team id; '' removes the owner team (PATCH). */
 	ownerTeam?: string;
 }
-
-export interface WindowBody {
-	startDay?: Weekday;
-	endDay?: Weekday;
-	startHour: number;
-	startMin: number;
-	endHour: number;
-	endMin: number;
-}
-
-export type RestrictionBody =
-	| { type: 'time-of-day'; restriction: WindowBody }
-	| { type: 'weekday-and-time-of-day'; restrictions: WindowBody[] };
 
 export interface RotationBody {
 	name: string;
@@ -134,17 +146,6 @@ export const MAX_LENGTH: Record<RotationType, number> = {
 	custom: 8760
 };
 
-export const WEEKDAYS = [
-	'monday',
-	'tuesday',
-	'wednesday',
-	'thursday',
-	'friday',
-	'saturday',
-	'sunday'
-] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
 export type ParticipantType = 'user' | 'team' | 'none';
 
 export interface ParticipantDraft {
@@ -153,25 +154,6 @@ export interface ParticipantDraft {
 	type: ParticipantType;
 	/** Account id or team id; '' for nobody. */
 	id: string;
-}
-
-export interface WindowDraft {
-	key: number;
-	startDay: Weekday;
-	/** `HH:MM` (an `<input type="time">` value). */
-	start: string;
-	endDay: Weekday;
-	end: string;
-}
-
-export type RestrictionKind = 'none' | 'time-of-day' | 'weekday-and-time-of-day';
-
-export interface RestrictionDraft {
-	kind: RestrictionKind;
-	/** The one window of `time-of-day` (every day). */
-	daily: { start: string; end: string };
-	/** The windows of `weekday-and-time-of-day`. */
-	windows: WindowDraft[];
 }
 
 export interface RotationDraft {
@@ -192,83 +174,6 @@ const nextKey = () => ++keys;
 
 export function newParticipant(type: ParticipantType = 'user', id = ''): ParticipantDraft {
 	return { key: nextKey(), type, id: type === 'none' ? '' : id };
-}
-
-/** A window after `last`: the same hours one day later (Monday 09-17 -> Tuesday 09-17). */
-export function nextWindow(last?: WindowDraft): WindowDraft {
-	if (!last) return { key: nextKey(), startDay: 'monday', start: '09:00', endDay: 'monday', end: '17:00' };
-	const shift = (day: Weekday) => WEEKDAYS[(WEEKDAYS.indexOf(day) + 1) % 7]!;
-	return { ...last, key: nextKey(), startDay: shift(last.startDay), endDay: shift(last.endDay) };
-}
-
-/** Monday to Friday, each day `start`-`end` (a common office-hours restriction). */
-export function workdayWindows(start = '09:00', end = '17:00'): WindowDraft[] {
-	return WEEKDAYS.slice(0, 5).map((day) => ({ key: nextKey(), startDay: day, start, endDay: day, end }));
-}
-
-const two = (n: number) => String(n).padStart(2, '0');
-const hhmm = (hour: unknown, minute: unknown) => `${two(Number(hour) || 0)}:${two(Number(minute) || 0)}`;
-
-function weekday(value: unknown): Weekday {
-	const v = String(value ?? '').toLowerCase();
-	return (WEEKDAYS as readonly string[]).includes(v) ? (v as Weekday) : 'monday';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The draft of a rotation's `timeRestriction` as the API returns it (untyped there). */
-export function restrictionDraftOf(value: unknown): RestrictionDraft {
-	const draft: RestrictionDraft = { kind: 'none', daily: { start: '09:00', end: '17:00' }, windows: [] };
-	if (!isRecord(value)) return draft;
-	if (value.type === 'time-of-day' && isRecord(value.restriction)) {
-		const w = value.restriction;
-		return { ...draft, kind: 'time-of-day', daily: { start: hhmm(w.startHour, w.startMin), end: hhmm(w.endHour, w.endMin) } };
-	}
-	if (value.type === 'weekday-and-time-of-day' && Array.isArray(value.restrictions)) {
-		const windows = value.restrictions.filter(isRecord).map((w) => ({
-			key: nextKey(),
-			startDay: weekday(w.startDay),
-			start: hhmm(w.startHour, w.startMin),
-			endDay: weekday(w.endDay),
-			end: hhmm(w.endHour, w.endMin)
-		}));
-		return { ...draft, kind: 'weekday-and-time-of-day', windows };
-	}
-	return draft;
-}
-
-/** `HH:MM` as [hour, minute]; null if it is not a time of day. */
-export function parseTime(value: string): [number, number] | null {
-	const m = /^(\d{1,2}):(\d{2})$/.exec(value.trim());
-	if (!m) return null;
-	const h = Number(m[1]);
-	const min = Number(m[2]);
-	return h < 24 && min < 60 ? [h, min] : null;
-}
-
-function windowBody(start: string, end: string): WindowBody {
-	const [startHour, startMin] = parseTime(start) ?? [0, 0];
-	const [endHour, endMin] = parseTime(end) ?? [0, 0];
-	return { startHour, startMin, endHour, endMin };
-}
-
-export function restrictionBody(draft: RestrictionDraft): RestrictionBody | null {
-	if (draft.kind === 'time-of-day') {
-		return { type: 'time-of-day', restriction: windowBody(draft.daily.start, draft.daily.end) };
-	}
-	if (draft.kind === 'weekday-and-time-of-day') {
-		return {
-			type: 'weekday-and-time-of-day',
-			restrictions: draft.windows.map((w) => ({
-				startDay: w.startDay,
-				endDay: w.endDay,
-				...windowBody(w.start, w.end)
-			}))
-		};
-	}
-	return null;
 }
 
 function participantDraft(p: ParticipantOut): ParticipantDraft {
@@ -358,16 +263,7 @@ export function checkRotation(draft: RotationDraft, zone: string): FieldErrors {
 	draft.participants.forEach((p, i) => {
 		if (p.type !== 'none' && !p.id) errors[`participants[${i}]`] = `Choose a ${p.type}.`;
 	});
-	const r = draft.restriction;
-	if (r.kind === 'time-of-day') {
-		if (!parseTime(r.daily.start) || !parseTime(r.daily.end)) errors.timeRestriction = 'Enter both times (HH:MM).';
-	} else if (r.kind === 'weekday-and-time-of-day') {
-		if (r.windows.length === 0) errors.timeRestriction = 'Add at least one window, or choose “No restriction”.';
-		else if (r.windows.length > MAX_WINDOWS) errors.timeRestriction = `At most ${MAX_WINDOWS} windows.`;
-		r.windows.forEach((w, i) => {
-			if (!parseTime(w.start) || !parseTime(w.end)) errors[`timeRestriction[${i}]`] = 'Enter both times (HH:MM).';
-		});
-	}
+	Object.assign(errors, checkRestriction(draft.restriction));
 	return errors;
 }
 
@@ -384,36 +280,6 @@ export function turnText(rotation: { type: string; length: number; customUnit?: 
 		: 'custom';
 	const unit = unitOf(type, rotation.customUnit === 'days' ? 'days' : 'hours', rotation.length);
 	return rotation.length === 1 ? `every ${unit}` : `every ${rotation.length} ${unit}`;
-}
-
-const SHORT_DAY: Record<Weekday, string> = {
-	monday: 'Mon',
-	tuesday: 'Tue',
-	wednesday: 'Wed',
-	thursday: 'Thu',
-	friday: 'Fri',
-	saturday: 'Sat',
-	sunday: 'Sun'
-};
-
-export function dayLabel(day: Weekday): string {
-	return SHORT_DAY[day];
-}
-
-/** "every day 09:00–17:00", "Mon 09:00–Mon 17:00, Sat 00:00–Mon 00:00", or "". */
-export function restrictionText(value: unknown): string {
-	const r = restrictionDraftOf(value);
-	if (r.kind === 'time-of-day') return `every day ${r.daily.start}–${r.daily.end}`;
-	if (r.kind === 'weekday-and-time-of-day') {
-		return r.windows
-			.map((w) =>
-				w.startDay === w.endDay && w.start < w.end
-					? `${SHORT_DAY[w.startDay]} ${w.start}–${w.end}`
-					: `${SHORT_DAY[w.startDay]} ${w.start}–${SHORT_DAY[w.endDay]} ${w.end}`
-			)
-			.join(', ');
-	}
-	return '';
 }
 
 /** A moved list: the item at `index` by `by` places (out of range: unchanged). */
@@ -525,11 +391,7 @@ export function groupOverrides(overrides: readonly OverrideOut[], now: Date): Ov
  * `''` (shown above the form).
  */
 export function serverErrors(error: unknown, shown: ReadonlySet<string>): FieldErrors {
-	if (!(error instanceof ApiError)) {
-		return { '': error instanceof Error ? error.message : String(error) };
-	}
-	const field = error.field ?? (error.code === 'schedule_exists' ? 'name' : '');
-	return { [shown.has(field) ? field : '']: error.message };
+	return fieldErrors(error, shown, { schedule_exists: 'name' });
 }
 
 export const SCHEDULE_FIELDS: ReadonlySet<string> = new Set([

@@ -4,7 +4,9 @@ import { api } from './client';
 
 const path = (id: string) => `/escalation-policies/${encodeURIComponent(id)}`;
 
-export const listPolicies = () => api.get<Many<EscalationPolicy>>('/escalation-policies');
+/** One page of policies by name (at most 100), from `cursor` (the answer's `next_cursor`). */
+export const listPolicies = (cursor?: string | null) =>
+	api.get<Many<EscalationPolicy>>('/escalation-policies', { query: { cursor } });
 export const getPolicy = (id: string) => api.get<One<EscalationPolicy>>(path(id));
 export const createPolicy = (body: PolicyInput) =>
 	api.post<One<EscalationPolicy>>('/escalation-policies', body);

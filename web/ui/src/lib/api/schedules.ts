@@ -4,7 +4,8 @@ import type { OnCalls, OverrideList, ScheduleList, ScheduleOne, Timeline } from 
 
 const path = (id: string) => `/schedules/${encodeURIComponent(id)}`;
 
-export const listSchedules = () => api.get<ScheduleList>('/schedules');
+/** One page of schedules by name (at most 100), from `cursor` (the answer's `next_cursor`). */
+export const listSchedules = (cursor?: string | null) => api.get<ScheduleList>('/schedules', { query: { cursor } });
 
 export const getSchedule = (id: string) => api.get<ScheduleOne>(path(id));
 
