@@ -29,6 +29,8 @@ def test_heartbeat_created_pinged_edited_disabled_and_audited(page: Page, pulsar
     key = pulsar.post("/api/v1/api-keys", token, cron)["data"]["key"]
     sign_in(page, pulsar.url, email, "/heartbeats")
     expect(page.get_by_text("No heartbeats yet.")).to_be_visible()
+    live = page.get_by_test_id("live-status").first
+    expect(live).to_have_attribute("data-status", "live")
 
     page.get_by_role("button", name="New heartbeat").click()
     page.get_by_role("button", name="Create heartbeat").click()  # no name
@@ -53,6 +55,7 @@ def test_heartbeat_created_pinged_edited_disabled_and_audited(page: Page, pulsar
 
     pong = httpx.post(ping_url, headers={"Authorization": f"GenieKey {key}"})
     assert pong.status_code == 202, pong.text
+    expect(beat.get_by_test_id("last-ping")).to_have_text("now")  # live, without reload
 
     beat.get_by_role("button", name="Edit").click()
     form = page.get_by_test_id("heartbeat-form")
@@ -68,7 +71,7 @@ def test_heartbeat_created_pinged_edited_disabled_and_audited(page: Page, pulsar
     expect(beat).to_contain_text("every 30 hours")
     expect(beat).to_contain_text("pg_dump of the main database")
     expect(beat).to_contain_text("“Backup did not run”")
-    expect(beat.get_by_test_id("last-ping")).to_have_text("now")  # read again after the save
+    expect(beat.get_by_test_id("last-ping")).to_have_text("now")
 
     beat.get_by_role("button", name="Disable").click()
     expect(beat.get_by_test_id("heartbeat-status")).to_have_text("Disabled")
@@ -81,16 +84,25 @@ def test_heartbeat_created_pinged_edited_disabled_and_audited(page: Page, pulsar
     )
     assert [(h.name, h.enabled, h.interval) for h in listed.data] == [("nightly-backup", False, 30)]
 
-    # Deleting asks first.
+    # A heartbeat created through the API appears on the open page without reload (the
+    # `heartbeats` topic); deleting asks first, and another tab sees it go.
+    page.evaluate("window.__noReload = true")
     pulsar.post(
         "/api/v1/heartbeats", token, {"name": "old-job", "interval": 5, "intervalUnit": "minutes"}
     )
-    page.reload()
     old = page.get_by_test_id("heartbeat").filter(has_text="old-job")
+    expect(old.get_by_test_id("heartbeat-status")).to_have_text("Active")
+    expect(page.get_by_test_id("heartbeat-counts")).to_have_text("2 heartbeats · 1 disabled")
+    assert page.evaluate("window.__noReload") is True
+    other = page.context.new_page()
+    other.goto(pulsar.url + "/heartbeats")
+    expect(other.get_by_test_id("heartbeat")).to_have_count(2)
     page.once("dialog", lambda dialog: dialog.accept())
     old.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("Deleted “old-job”.")).to_be_visible()
     expect(page.get_by_test_id("heartbeat")).to_have_count(1)
+    expect(other.get_by_test_id("heartbeat")).to_have_count(1)  # the delete, live
+    other.close()
 
     page.get_by_role("link", name="Audit log").first.click()
     entries = page.get_by_test_id("audit-entry")

@@ -510,7 +510,7 @@ async def test_reauth_with_a_bad_or_foreign_token_closes(api: Harness) -> None:
 async def test_another_organizations_events_never_arrive(api: Harness) -> None:
     other = await api.new_org()
     async with connect(api) as socket:
-        for topic in ("alerts", "counts", "oncall"):
+        for topic in ("alerts", "counts", "oncall", "heartbeats"):
             assert (await socket.subscribe(topic, topic))["type"] == "snapshot"
         foreign = await create(api, org=other, message="theirs")
         await act_as(api, other, foreign, "acknowledge")
@@ -525,3 +525,91 @@ async def test_another_organizations_events_never_arrive(api: Harness) -> None:
 async def act_as(api: Harness, org: Org, alert_id: str, action: str) -> None:
     response = await api.post(f"{ALERTS}/{alert_id}/{action}", json={}, org=org)
     assert response.status_code == 200
+
+
+# -- heartbeats ------------------------------------------------------------------------
+
+BEATS = "/api/v1/heartbeats"
+
+
+async def beat_call(api: Harness, method: str, path: str, body: Any = None) -> Any:
+    response = await getattr(api.client, method)(path, json=body, headers=api.org.headers)
+    assert response.status_code in (200, 201, 202), await response.get_data()
+    return await response.get_json()
+
+
+async def new_beat(api: Harness, name: str, org: Org | None = None, minutes: int = 5) -> None:
+    body = {"name": name, "interval": minutes, "intervalUnit": "minutes"}
+    response = await api.post(BEATS, json=body, org=org)
+    assert response.status_code == 201, await response.get_data()
+
+
+async def test_heartbeats_snapshot_then_every_change(api: Harness) -> None:
+    """The snapshot is GET /heartbeats' items; each event upserts its heartbeat or
+    removes it; another organization's heartbeats never arrive."""
+    await new_beat(api, "db")
+    listed = (await beat_call(api, "get", BEATS))["data"]
+    other = await api.new_org()
+    async with connect(api) as socket:
+        snapshot = await socket.subscribe("h", "heartbeats")
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["data"] == {"topic": "heartbeats", "heartbeats": listed}
+        await new_beat(api, "theirs", org=other)
+        await socket.nothing()
+        await new_beat(api, "web")
+        await beat_call(api, "post", f"{BEATS}/db/ping")
+        await beat_call(api, "patch", f"{BEATS}/db", {"description": "nightly dump"})
+        await beat_call(api, "post", f"{BEATS}/web/disable")
+        await beat_call(api, "post", f"{BEATS}/web/enable")
+        await beat_call(api, "delete", f"{BEATS}/db")
+        deltas = await socket.deltas("h", 6)
+        assert [(d["topic"], d["type"], d["name"]) for d in deltas] == [
+            ("heartbeats", "HeartbeatCreated", "web"),
+            ("heartbeats", "HeartbeatPinged", "db"),
+            ("heartbeats", "HeartbeatUpdated", "db"),
+            ("heartbeats", "HeartbeatDisabled", "web"),
+            ("heartbeats", "HeartbeatEnabled", "web"),
+            ("heartbeats", "HeartbeatDeleted", "db"),
+        ]
+        assert [d["version"] for d in deltas] == sorted(d["version"] for d in deltas)
+        assert deltas[0]["heartbeat"] == (await beat_call(api, "get", f"{BEATS}/web"))["data"]
+        assert deltas[1]["heartbeat"]["lastPingTime"] is not None
+        assert deltas[2]["heartbeat"]["description"] == "nightly dump"
+        assert deltas[3]["heartbeat"]["enabled"] is False
+        assert deltas[5]["heartbeat"] is None
+        await create(api)  # an alert is no heartbeat change
+        await socket.nothing()
+
+
+async def test_heartbeats_since_replays_the_missed_heartbeat_events(api: Harness) -> None:
+    async with connect(api) as socket:
+        snapshot = await socket.subscribe("h", "heartbeats")
+    since = snapshot["version"]
+    await new_beat(api, "db")
+    await create(api, message="not a heartbeat")
+    await beat_call(api, "post", f"{BEATS}/db/ping")
+    async with connect(api) as socket:
+        await socket.send(type="subscribe", id="h", topic="heartbeats", since=since)
+        frames = [await socket.recv() for _ in range(3)]
+        assert [f["type"] for f in frames] == ["event", "event", "caught_up"]
+        assert [f["event"]["type"] for f in frames[:2]] == ["HeartbeatCreated", "HeartbeatPinged"]
+        assert frames[0]["version"] == since + 1
+        assert frames[2]["replayed"] == 2
+        # Replayed events carry the heartbeat as it is now (pinged already).
+        assert frames[0]["event"]["heartbeat"]["lastPingTime"] is not None
+        await beat_call(api, "delete", f"{BEATS}/db")
+        (live,) = await socket.deltas("h", 1)
+        assert (live["type"], live["heartbeat"]) == ("HeartbeatDeleted", None)
+        assert live["version"] > frames[2]["version"]
+
+
+async def test_an_expiring_heartbeat_arrives_expired() -> None:
+    """Expiry happens on the actor's timer: subscribers see it without asking."""
+    async with harness(test_clock=True) as app, connect(app) as socket:
+        await new_beat(app, "cron", minutes=1)
+        snapshot = await socket.subscribe("h", "heartbeats")
+        assert snapshot["data"]["heartbeats"][0]["expired"] is False
+        clock = await app.post("/api/v1/_test/clock", json={"advance_seconds": 61})
+        assert clock.status_code == 200, await clock.get_data()
+        (expired,) = await socket.deltas("h", 1)
+        assert (expired["type"], expired["heartbeat"]["expired"]) == ("HeartbeatExpired", True)

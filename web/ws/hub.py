@@ -4,8 +4,9 @@ The hub is a commit listener of the org supervisor (``web.server`` wires it).
 The actor calls it after every committed batch, before its next checkpoint,
 with the batch's envelopes and the state after it. The listener never blocks:
 for an organization with subscribers it builds one shared ``Batch``
-(``web.ws.topics``: O(batch) copies of the touched alerts, the counts and
-on-call changes) and appends a reference to it to each interested
+(``web.ws.topics``: O(batch) copies of the touched alerts, the counts,
+on-call and heartbeat changes — each part only while a subscription of its
+topic exists) and appends a reference to it to each interested
 subscription's queue. Everything per subscriber — filtering, encoding,
 sending — happens in the connection's own sender task (``web.ws.connection``).
 
@@ -67,14 +68,17 @@ from web.ws.client import UNAUTHORIZED, Client, Subscription
 from web.ws.protocol import Error
 from web.ws.topics import (
     ALERT_TYPES,
+    HEARTBEAT_TYPES,
     ONCALL_TYPES,
     Batch,
     Change,
     CountsModel,
     CountsView,
+    HeartbeatsView,
     OnCallView,
     Snap,
     freeze,
+    heartbeat_entry,
     schedule_on_call,
 )
 
@@ -103,19 +107,28 @@ class HubStatistics(msgspec.Struct, frozen=True, kw_only=True):
 class _Channel:
     """An organization's connections and what their subscriptions need from a batch."""
 
-    __slots__ = ("alert_subs", "clients", "counts", "counts_subs", "last_version", "oncall_subs")
+    __slots__ = (
+        "alert_subs",
+        "clients",
+        "counts",
+        "counts_subs",
+        "heartbeat_subs",
+        "last_version",
+        "oncall_subs",
+    )
 
     def __init__(self) -> None:
         self.clients: set[Client] = set()
         self.alert_subs = 0  # alerts + alert topics
         self.counts_subs = 0
         self.oncall_subs = 0
+        self.heartbeat_subs = 0
         self.counts: CountsModel | None = None
         self.last_version: int | None = None  # the last version published
 
     @property
     def subscriptions(self) -> int:
-        return self.alert_subs + self.counts_subs + self.oncall_subs
+        return self.alert_subs + self.counts_subs + self.oncall_subs + self.heartbeat_subs
 
 
 @final
@@ -254,6 +267,8 @@ class Hub:
             channel.counts_subs += 1
         elif isinstance(sub.view, OnCallView):
             channel.oncall_subs += 1
+        elif isinstance(sub.view, HeartbeatsView):
+            channel.heartbeat_subs += 1
         else:
             channel.alert_subs += 1
 
@@ -292,6 +307,8 @@ class Hub:
                 channel.counts = None
         elif isinstance(sub.view, OnCallView):
             channel.oncall_subs -= 1
+        elif isinstance(sub.view, HeartbeatsView):
+            channel.heartbeat_subs -= 1
         else:
             channel.alert_subs -= 1
         if not channel.subscriptions:
@@ -340,6 +357,7 @@ class Hub:
         snaps: dict[str, Snap] = {}
         alert_changes: list[Change] = []
         oncall_changes: list[Change] = []
+        heartbeat_changes: list[Change] = []
         touched: set[str] = set()
         for envelope in envelopes:
             if envelope.type in ALERT_TYPES:
@@ -356,15 +374,18 @@ class Hub:
                 record = state.schedules.schedules.get(schedule_id)
                 entry = schedule_on_call(record) if record is not None else None
                 oncall_changes.append(Change(envelope, schedule=(schedule_id, entry)))
+            elif channel.heartbeat_subs and envelope.type in HEARTBEAT_TYPES:
+                beat = heartbeat_entry(envelope, state.heartbeats.heartbeats)
+                heartbeat_changes.append(Change(envelope, heartbeat=beat))
         cells = None
         if channel.counts is not None:
             changed = False
             for alert_id in touched:
                 changed = channel.counts.update(alert_id, alerts.get(alert_id)) or changed
             cells = channel.counts.cells() if changed else None
-        if not (alert_changes or oncall_changes or cells is not None):
+        if not (alert_changes or oncall_changes or heartbeat_changes or cells is not None):
             return None
-        return Batch(envelopes[-1].version, alert_changes, oncall_changes, cells)
+        return Batch(envelopes[-1].version, alert_changes, oncall_changes, cells, heartbeat_changes)
 
     def _access_changes(self, channel: _Channel, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:

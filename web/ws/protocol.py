@@ -14,7 +14,7 @@ Server -> client: ``ready``, ``snapshot``, ``event`` (one delta), ``events``
 ``resync``, ``unsubscribed``, ``error``, ``ping``, ``pong``.
 
 Snapshot ``data`` and deltas carry ``topic`` (``alerts`` | ``alert`` |
-``counts`` | ``oncall``) so each is decodable on its own.
+``counts`` | ``oncall`` | ``heartbeats``) so each is decodable on its own.
 
 The hub encodes the hot frames (``event``/``events``) by splicing deltas it
 encoded once for every subscriber (``event_frame``); a unit test checks that
@@ -27,6 +27,7 @@ from typing import Any, Final, Literal, final
 
 import msgspec
 
+from web.api.heartbeats import HeartbeatOut
 from web.api.schemas import AlertOut, HistoryEntry
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "Error",
     "EventFrame",
     "EventsFrame",
+    "HeartbeatChange",
+    "HeartbeatsData",
     "OnCallChange",
     "OnCallData",
     "Ping",
@@ -68,8 +71,8 @@ __all__ = [
     "event_frame",
 ]
 
-Topic = Literal["alerts", "alert", "counts", "oncall"]
-TOPICS: Final = ("alerts", "alert", "counts", "oncall")
+Topic = Literal["alerts", "alert", "counts", "oncall", "heartbeats"]
+TOPICS: Final = ("alerts", "alert", "counts", "oncall", "heartbeats")
 
 
 class _Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -150,7 +153,7 @@ class AlertFilter(
 
 @final
 class EmptyFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``counts`` and ``oncall`` take no filter (``{}``)."""
+    """``counts``, ``oncall`` and ``heartbeats`` take no filter (``{}``)."""
 
 
 # -- payloads -----------------------------------------------------------------------
@@ -220,7 +223,14 @@ class OnCallData(_Data, frozen=True, kw_only=True, tag="oncall"):
     schedules: list[ScheduleOnCall]
 
 
-SnapshotData = AlertsData | AlertData | CountsData | OnCallData
+@final
+class HeartbeatsData(_Data, frozen=True, kw_only=True, tag="heartbeats"):
+    """Every heartbeat of the organization, by name (``GET /api/v1/heartbeats``'s items)."""
+
+    heartbeats: list[HeartbeatOut]
+
+
+SnapshotData = AlertsData | AlertData | CountsData | OnCallData | HeartbeatsData
 
 
 @final
@@ -267,7 +277,19 @@ class OnCallChange(_Data, frozen=True, kw_only=True, tag="oncall"):
     oncall: ScheduleOnCall | None
 
 
-Delta = AlertChange | AlertEntry | CountsChange | OnCallChange
+@final
+class HeartbeatChange(_Data, frozen=True, kw_only=True, tag="heartbeats"):
+    """An event about a heartbeat: upsert ``heartbeat`` by ``name``, or — when it is
+    null — remove ``name`` (deleted). ``heartbeat`` is as of the event's batch, its
+    ``expired`` as of the event's time."""
+
+    version: int
+    type: str
+    name: str
+    heartbeat: HeartbeatOut | None
+
+
+Delta = AlertChange | AlertEntry | CountsChange | OnCallChange | HeartbeatChange
 
 
 # -- server -> client ----------------------------------------------------------------

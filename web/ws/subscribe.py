@@ -5,10 +5,10 @@ Every topic registers its subscription with the hub *inside* the
 the first delta the subscription receives (V + 1) meet without a gap or an
 overlap (``web.ws.hub``).
 
-A resume (``since``) of the ``alerts`` or ``alert`` topic within
-``ws_replay_limit`` events of V is answered from the log: one ``event`` frame
-per missed event that concerns the subscription, carrying the alert as it is
-now, then ``caught_up``. Further behind (or ahead, or another topic): a
+A resume (``since``) of the ``alerts``, ``alert`` or ``heartbeats`` topic
+within ``ws_replay_limit`` events of V is answered from the log: one ``event``
+frame per missed event that concerns the subscription, carrying the alert (or
+heartbeat) as it is now, then ``caught_up``. Further behind (or ahead, or another topic): a
 fresh snapshot.
 """
 
@@ -20,8 +20,9 @@ import msgspec
 from werkzeug.datastructures import MultiDict
 
 from engine import AlertPage, OrgState, Permission, PulsarError, list_alerts
-from eventstore import EventStoreError
+from eventstore import Envelope, EventStoreError
 from web.api.alerts import alert_query, visible_query
+from web.api.heartbeats import heartbeat_out
 from web.api.schemas import alert_out, history_entry
 from web.app import Services
 from web.auth.scope import find_visible_alert
@@ -37,6 +38,7 @@ from web.ws.protocol import (
     CountsData,
     EmptyFilter,
     Error,
+    HeartbeatsData,
     OnCallData,
     Snapshot,
     SnapshotData,
@@ -46,15 +48,18 @@ from web.ws.protocol import (
 )
 from web.ws.topics import (
     ALERT_TYPES,
+    HEARTBEAT_TYPES,
     AlertsView,
     AlertView,
     Batch,
     Change,
     CountsView,
+    HeartbeatsView,
     OnCallView,
     Snap,
     counts_of,
     freeze,
+    heartbeat_entry,
     schedule_on_call,
 )
 
@@ -207,16 +212,62 @@ async def _oncall(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> 
     _ready(client, sub, sub.after, data)
 
 
+async def _heartbeats(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    _filter(frame, EmptyFilter)
+    key = client.principal
+    now = svc.clock.now()
+
+    def view(state: OrgState) -> tuple[Subscription, HeartbeatsData | None]:
+        sub = Subscription(frame.id, frame.topic, HeartbeatsView(), after=state.version)
+        hub.subscribe(client, sub, state)
+        if _resumes(frame, state.version, svc.config.ws_replay_limit):
+            return sub, None
+        beats = sorted(state.heartbeats.heartbeats.values(), key=lambda h: h.name)
+        return sub, HeartbeatsData(heartbeats=[heartbeat_out(h, now) for h in beats])
+
+    sub, data = await svc.supervisor.read(key.org_id, view)
+    if data is not None:
+        _ready(client, sub, sub.after, data)
+        return
+    envelopes = await _missed(svc, client, sub, frame.since or 0)
+    relevant = [e for e in envelopes if e.type in HEARTBEAT_TYPES]
+
+    def changes(state: OrgState) -> list[Change]:
+        beats, at = state.heartbeats.heartbeats, svc.clock.now()
+        return [Change(e, heartbeat=heartbeat_entry(e, beats, at)) for e in relevant]
+
+    found = await svc.supervisor.read(key.org_id, changes) if relevant else []
+    if not sub.dropped:
+        _replayed(client, sub, frame.since or 0, Batch(sub.after, heartbeat_changes=found))
+
+
+async def _missed(svc: Services, client: Client, sub: Subscription, since: int) -> list[Envelope]:
+    """The organization's events in (since, sub.after]."""
+    version = sub.after
+    if version <= since:
+        return []
+    org_id = client.principal.org_id
+    return await svc.store.read_stream(org_id, after_version=since, limit=version - since)
+
+
+def _replayed(client: Client, sub: Subscription, since: int, batch: Batch) -> None:
+    """Queue ``batch``'s deltas for ``sub`` after ``since`` as ``event`` frames, then
+    ``caught_up``; live deltas (after ``sub.after``) follow."""
+    deltas = sub.view.deltas([batch], since)
+    for delta in deltas:
+        client.outbox.append(event_frame(sub.id, [delta]))
+    client.push(encode(CaughtUp(id=sub.id, version=sub.after, replayed=len(deltas))))
+    sub.ready = True
+
+
 async def _replay(
     svc: Services, client: Client, sub: Subscription, since: int, *, alert_id: str | None
 ) -> None:
-    """Queue one ``event`` frame per event in (since, sub.after] that concerns ``sub``,
-    then ``caught_up``; live deltas (after ``sub.after``) follow."""
+    """Queue one ``event`` frame per alert event in (since, sub.after] that concerns
+    ``sub``, then ``caught_up``; live deltas (after ``sub.after``) follow."""
     org_id = client.principal.org_id
     version = sub.after
-    envelopes = []
-    if version > since:
-        envelopes = await svc.store.read_stream(org_id, after_version=since, limit=version - since)
+    envelopes = await _missed(svc, client, sub, since)
     relevant = [
         e
         for e in envelopes
@@ -232,11 +283,13 @@ async def _replay(
     if sub.dropped:
         return
     batch = Batch(version, [Change(e, snap=now[e.subject or ""]) for e in relevant])
-    deltas = sub.view.deltas([batch], since)
-    for delta in deltas:
-        client.outbox.append(event_frame(sub.id, [delta]))
-    client.push(encode(CaughtUp(id=sub.id, version=version, replayed=len(deltas))))
-    sub.ready = True
+    _replayed(client, sub, since, batch)
 
 
-_TOPICS = {"alerts": _alerts, "alert": _alert, "counts": _counts, "oncall": _oncall}
+_TOPICS = {
+    "alerts": _alerts,
+    "alert": _alert,
+    "counts": _counts,
+    "oncall": _oncall,
+    "heartbeats": _heartbeats,
+}

@@ -21,31 +21,41 @@ Which events touch which topic:
   Only the newest pending value is sent (older ones are superseded).
 * ``oncall``: ``ScheduleCreated/Updated/Deleted`` and ``OnCallChanged``; the
   schedule's new entry.
+* ``heartbeats``: every heartbeat event (created, updated, enabled, disabled,
+  pinged, expired, deleted); the heartbeat as after the batch (``GET
+  /heartbeats`` item shape, ``expired`` as of the event's time), or null once
+  it is gone.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Final, final
 
 import msgspec
 
 from engine import (
     ALERT_EVENT_TYPES,
+    HEARTBEAT_EVENT_TYPES,
     PRIORITIES,
     Alert,
     AlertQuery,
+    Heartbeat,
     ScheduleRecord,
     alert_filter,
+    decode_event,
 )
 from eventstore import Envelope
+from web.api.heartbeats import HeartbeatOut, heartbeat_out
 from web.api.schemas import AlertOut, alert_out, history_entry
 from web.ws.protocol import (
     AlertChange,
     AlertEntry,
     Counts,
     CountsChange,
+    HeartbeatChange,
     OnCallChange,
     ScheduleOnCall,
     Tally,
@@ -54,6 +64,7 @@ from web.ws.protocol import (
 
 __all__ = [
     "ALERT_TYPES",
+    "HEARTBEAT_TYPES",
     "ONCALL_TYPES",
     "AlertView",
     "AlertsView",
@@ -61,11 +72,13 @@ __all__ = [
     "Change",
     "CountsModel",
     "CountsView",
+    "HeartbeatsView",
     "OnCallView",
     "Snap",
     "View",
     "counts_of",
     "freeze",
+    "heartbeat_entry",
     "schedule_on_call",
 ]
 
@@ -73,6 +86,7 @@ ALERT_TYPES: Final = frozenset(t.__name__ for t in ALERT_EVENT_TYPES)
 ONCALL_TYPES: Final = frozenset(
     {"ScheduleCreated", "ScheduleUpdated", "ScheduleDeleted", "OnCallChanged"}
 )
+HEARTBEAT_TYPES: Final = frozenset(t.__name__ for t in HEARTBEAT_EVENT_TYPES)
 
 Cells = dict[tuple[str, str], tuple[int, int]]  # (team id or "", priority) -> (open, unacked)
 
@@ -117,7 +131,18 @@ class Snap:
 class Change:
     """One committed event a topic cares about, with its deltas encoded on first use."""
 
-    __slots__ = ("_entry", "_item", "_removed", "envelope", "schedule", "snap", "type", "version")
+    __slots__ = (
+        "_beat",
+        "_entry",
+        "_item",
+        "_removed",
+        "envelope",
+        "heartbeat",
+        "schedule",
+        "snap",
+        "type",
+        "version",
+    )
 
     def __init__(
         self,
@@ -125,15 +150,27 @@ class Change:
         *,
         snap: Snap | None = None,
         schedule: tuple[str, ScheduleOnCall | None] | None = None,
+        heartbeat: tuple[str, HeartbeatOut | None] | None = None,
     ) -> None:
         self.envelope = envelope
         self.version = envelope.version
         self.type = envelope.type
         self.snap = snap  # alert events
         self.schedule = schedule  # on-call events: (schedule id, its new entry)
+        self.heartbeat = heartbeat  # heartbeat events: (name, the heartbeat now)
         self._item: bytes | None = None
         self._removed: bytes | None = None
         self._entry: bytes | None = None
+        self._beat: bytes | None = None
+
+    def heartbeat_delta(self) -> bytes:
+        """``heartbeats``: upsert the heartbeat, or remove it (null)."""
+        if self._beat is None:
+            assert self.heartbeat is not None
+            name, beat = self.heartbeat
+            delta = HeartbeatChange(version=self.version, type=self.type, name=name, heartbeat=beat)
+            self._beat = encode(delta)
+        return self._beat
 
     def item_delta(self) -> bytes:
         """``alerts``: upsert the alert (list shape)."""
@@ -179,7 +216,15 @@ class Change:
 class Batch:
     """What one committed batch means to an organization's subscribers."""
 
-    __slots__ = ("_counts", "alert_changes", "alert_ids", "cells", "last", "oncall_changes")
+    __slots__ = (
+        "_counts",
+        "alert_changes",
+        "alert_ids",
+        "cells",
+        "heartbeat_changes",
+        "last",
+        "oncall_changes",
+    )
 
     def __init__(
         self,
@@ -187,11 +232,13 @@ class Batch:
         alert_changes: Sequence[Change] = (),
         oncall_changes: Sequence[Change] = (),
         cells: Cells | None = None,
+        heartbeat_changes: Sequence[Change] = (),
     ) -> None:
         self.last = last  # the batch's last version
         self.alert_changes = alert_changes
         self.alert_ids = frozenset(c.snap.alert_id for c in alert_changes if c.snap is not None)
         self.oncall_changes = oncall_changes
+        self.heartbeat_changes = heartbeat_changes
         self.cells = cells  # the counts after the batch, when they changed
         self._counts: dict[str | None, bytes] = {}
 
@@ -309,6 +356,36 @@ class OnCallView(View):
                     )
                     out.append((change.version, encode(delta)))
         return out
+
+
+@final
+class HeartbeatsView(View):
+    """The ``heartbeats`` topic: every heartbeat's changes."""
+
+    def weight(self, batch: Batch) -> int:
+        return len(batch.heartbeat_changes)
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        return [
+            (change.version, change.heartbeat_delta())
+            for batch in batches
+            for change in batch.heartbeat_changes
+            if change.version > after
+        ]
+
+
+def heartbeat_entry(
+    envelope: Envelope, heartbeats: Mapping[str, Heartbeat], now: datetime | None = None
+) -> tuple[str, HeartbeatOut | None]:
+    """The heartbeat a heartbeat event concerns, by name, as it is in ``heartbeats``
+    (``None``: gone), with ``expired`` as of ``now`` (default: the event's time)."""
+    event = decode_event(envelope)
+    name = str(getattr(event, "name", ""))
+    beat = heartbeats.get(name)
+    if beat is None:
+        return name, None
+    at = now if now is not None else getattr(event, "at", envelope.recorded_at)
+    return name, heartbeat_out(beat, at)
 
 
 def schedule_on_call(record: ScheduleRecord) -> ScheduleOnCall:

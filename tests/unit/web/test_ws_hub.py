@@ -19,9 +19,12 @@ from engine import (
     ChangeMemberRole,
     CreateAlert,
     CreateApiKey,
+    CreateHeartbeat,
     CreateOrganization,
+    DeleteHeartbeat,
     DeleteOrganization,
     Permission,
+    PingHeartbeat,
     RegisterAccount,
     RevokeApiKey,
     RevokeSessionFamily,
@@ -31,10 +34,11 @@ from tests.helpers.decider import NOW
 from tests.helpers.log import OrgLog
 from web.auth.principal import Principal
 from web.config import Config
+from web.ws import hub as hub_module
 from web.ws.client import Client, Subscription
 from web.ws.hub import Hub
 from web.ws.protocol import Error
-from web.ws.topics import AlertsView, CountsView
+from web.ws.topics import AlertsView, CountsView, HeartbeatsView
 
 
 class Peer:
@@ -276,3 +280,65 @@ async def test_the_ticker_wakes_senders_in_waves(autojump_clock: trio.testing.Mo
         await trio.testing.wait_all_tasks_blocked()
         assert all(p.client.wake.is_set() for p in peers if p not in woken)
         nursery.cancel_scope.cancel()
+
+
+# -- heartbeats ------------------------------------------------------------------------
+
+
+def heartbeat(name: str) -> CreateHeartbeat:
+    return CreateHeartbeat(name=name, heartbeat_id=name, interval=5, interval_unit="minutes")
+
+
+async def test_heartbeat_subscribers_get_heartbeat_changes_only() -> None:
+    hub, org = Hub(Config()), OrgLog()
+    peer = Peer(hub, org)
+    peer.subscribe("h", HeartbeatsView())
+    commit(hub, org, alert("x"))  # no heartbeat subscription cares: no batch
+    assert (peer.frames(), hub.batches) == ([], 0)
+    commit(hub, org, heartbeat("db"), PingHeartbeat(name="db"))
+    commit(hub, org, DeleteHeartbeat(name="db"))
+    (frame,) = peer.frames()
+    assert (frame["type"], frame["id"], frame["version"]) == ("events", "h", 4)
+    events = frame["events"]
+    assert [(e["type"], e["name"]) for e in events] == [
+        ("HeartbeatCreated", "db"),
+        ("HeartbeatPinged", "db"),
+        ("HeartbeatDeleted", "db"),
+    ]
+    assert events[0]["heartbeat"]["lastPingTime"] is not None  # as after its batch
+    assert events[2]["heartbeat"] is None
+
+
+async def test_heartbeats_cost_nothing_without_a_heartbeat_subscription(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With only alert subscriptions, heartbeat events are neither decoded nor copied."""
+    made: list[str] = []
+    real = hub_module.heartbeat_entry
+
+    def counted(envelope: Any, *args: Any) -> Any:
+        made.append(envelope.type)
+        return real(envelope, *args)
+
+    monkeypatch.setattr(hub_module, "heartbeat_entry", counted)
+    hub, org = Hub(Config()), OrgLog()
+    peer = Peer(hub, org)
+    peer.subscribe("a")
+    commit(hub, org, heartbeat("db"))
+    assert (made, hub.batches, peer.frames()) == ([], 0, [])
+    sub = peer.subscribe("h", HeartbeatsView())
+    commit(hub, org, PingHeartbeat(name="db"))
+    assert made == ["HeartbeatPinged"]
+    assert [f["id"] for f in peer.frames()] == ["h"]
+    hub.drop(peer.client, sub)
+    commit(hub, org, PingHeartbeat(name="db"))
+    assert made == ["HeartbeatPinged"]
+
+
+async def test_heartbeat_subscriptions_resync_on_overflow() -> None:
+    hub, org = Hub(config(ws_queue_size=2)), OrgLog()
+    peer = Peer(hub, org)
+    peer.subscribe("h", HeartbeatsView())
+    commit(hub, org, heartbeat("a"), heartbeat("b"), heartbeat("c"))
+    assert peer.frames() == [{"type": "resync", "id": "h", "reason": "overflow"}]
+    assert hub.statistics().subscriptions == 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,32 +17,44 @@ from engine import (
     CloseAlert,
     Command,
     CreateAlert,
+    CreateHeartbeat,
     DeleteAlert,
+    DeleteHeartbeat,
+    DisableHeartbeat,
+    ExpireHeartbeat,
+    PingHeartbeat,
     PulsarError,
     Responder,
     UpdatePriority,
 )
+from tests.helpers.decider import NOW
 from tests.helpers.log import OrgLog
+from web.api.heartbeats import heartbeat_out
 from web.ws.protocol import (
     AlertChange,
     CountsChange,
     Delta,
     EventFrame,
     EventsFrame,
+    HeartbeatChange,
     encode,
     event_frame,
 )
 from web.ws.topics import (
     ALERT_TYPES,
+    HEARTBEAT_TYPES,
     AlertsView,
     AlertView,
     Batch,
     Change,
     CountsModel,
     CountsView,
+    HeartbeatsView,
+    OnCallView,
     Snap,
     counts_of,
     freeze,
+    heartbeat_entry,
 )
 
 
@@ -244,3 +258,86 @@ def test_the_spliced_frames_are_the_encoded_structs() -> None:
     events = [as_delta(d) for _, d in deltas] + [as_delta(counts)]
     assert many == encode(EventsFrame(id="s", version=3, events=events))
     assert isinstance(events[0], AlertChange)
+
+
+# -- heartbeats --------------------------------------------------------------------------
+
+
+def beat(name: str = "db", **kw: Any) -> CreateHeartbeat:
+    return CreateHeartbeat(
+        name=name, heartbeat_id=f"id-{name}", interval=5, interval_unit="minutes", **kw
+    )
+
+
+def beat_batch(org: Org, *commands: Command) -> Batch:
+    """The hub's ``Batch`` of committing ``commands`` (heartbeat changes only)."""
+    envelopes = org.commit(*commands)
+    beats = org.state.heartbeats.heartbeats
+    changes = [
+        Change(e, heartbeat=heartbeat_entry(e, beats))
+        for e in envelopes
+        if e.type in HEARTBEAT_TYPES
+    ]
+    return Batch(envelopes[-1].version, heartbeat_changes=changes)
+
+
+def test_heartbeat_deltas_upsert_the_heartbeat_and_null_removes_it() -> None:
+    """Each event carries the heartbeat as after its batch, in the REST item shape."""
+    org = Org()
+    view = HeartbeatsView()
+    created = beat_batch(org, beat("db"), beat("web"), PingHeartbeat(name="db"))
+    first = decoded(view.deltas([created], after=0))
+    assert [(d["topic"], d["version"], d["type"], d["name"]) for d in first] == [
+        ("heartbeats", 1, "HeartbeatCreated", "db"),
+        ("heartbeats", 2, "HeartbeatCreated", "web"),
+        ("heartbeats", 3, "HeartbeatPinged", "db"),
+    ]
+    now = org.state.heartbeats.heartbeats
+    assert first[0]["heartbeat"] == msgspec.to_builtins(heartbeat_out(now["db"], NOW))
+    assert first[0]["heartbeat"]["lastPingTime"] is not None  # as after the batch
+    assert first[1]["heartbeat"]["enabled"] is True
+    toggled = beat_batch(org, DisableHeartbeat(name="web"), DeleteHeartbeat(name="db"))
+    later = decoded(view.deltas([created, toggled], after=3))
+    assert [(d["type"], d["name"]) for d in later] == [
+        ("HeartbeatDisabled", "web"),
+        ("HeartbeatDeleted", "db"),
+    ]
+    assert later[0]["heartbeat"]["enabled"] is False
+    assert later[1]["heartbeat"] is None
+    assert view.weight(toggled) == 2
+    assert view.weight(Org().batch(create("a"))) == 0  # alert batches are not its concern
+
+
+def test_a_heartbeat_delta_is_encoded_once_and_ignores_alert_views() -> None:
+    org = Org()
+    batch = beat_batch(org, beat("db"))
+    (change,) = batch.heartbeat_changes
+    assert change.heartbeat_delta() is change.heartbeat_delta()
+    assert AlertsView(AlertQuery()).deltas([batch], after=0) == []
+    assert AlertsView(AlertQuery()).weight(batch) == 0
+    assert OnCallView().weight(batch) == CountsView(None).weight(batch) == 0
+
+
+def test_an_expired_heartbeat_is_expired_as_of_its_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``expired`` is judged at the event's time (the hub has no clock), or at ``now``."""
+    org = Org()
+    (created,) = org.commit(beat("db"))
+    beats = org.state.heartbeats.heartbeats
+    assert heartbeat_entry(created, beats)[1] == heartbeat_out(beats["db"], NOW)
+    late = heartbeat_entry(created, beats, NOW + timedelta(minutes=6))[1]
+    assert late is not None
+    assert late.expired  # past its deadline at ``now``, before the timer ran
+    assert heartbeat_entry(created, {}) == ("db", None)
+    monkeypatch.setattr("tests.helpers.log.NOW", NOW + timedelta(minutes=6))
+    batch = beat_batch(org, ExpireHeartbeat(name="db"))
+    (delta,) = decoded(HeartbeatsView().deltas([batch], after=0))
+    assert (delta["type"], delta["heartbeat"]["expired"]) == ("HeartbeatExpired", True)
+
+
+def test_a_spliced_heartbeat_frame_is_the_encoded_struct() -> None:
+    org = Org()
+    deltas = HeartbeatsView().deltas([beat_batch(org, beat("db"), beat("x"))], after=0)
+    as_delta = msgspec.json.Decoder(Delta).decode
+    events = [as_delta(d) for _, d in deltas]
+    assert all(isinstance(e, HeartbeatChange) for e in events)
+    assert event_frame("h", deltas) == encode(EventsFrame(id="h", version=2, events=events))

@@ -1,11 +1,12 @@
 /**
  * Heartbeats as the page shows them: status, interval, when the next ping is due,
- * the form's draft and body, and the ping URL with a curl line to copy.
+ * the list's fold of the live `heartbeats` topic, the form's draft and body, and the
+ * ping URL with a curl line to copy.
  *
  * Limits checked here are the server's (engine/heartbeats/commands.py); the server
  * checks them again and its field errors are shown the same way.
  */
-import type { HeartbeatIn, HeartbeatOut } from './api/types.gen';
+import type { Delta, HeartbeatIn, HeartbeatOut, SnapshotData } from './api/types.gen';
 
 export type HeartbeatStatus = 'active' | 'expired' | 'disabled';
 export const INTERVAL_UNITS = ['minutes', 'hours', 'days'] as const;
@@ -36,6 +37,32 @@ export const STATUS_TONE: Record<HeartbeatStatus, string> = {
 	expired: 'bg-red-50 text-red-800 ring-red-600/20 dark:bg-red-500/10 dark:text-red-300 dark:ring-red-400/30',
 	disabled: 'bg-zinc-100 text-zinc-600 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-400 dark:ring-zinc-400/20'
 };
+
+// --- the live list (pure: a changed list is new, an unchanged one returned as is) -------
+
+/** By name in code-point order, as `GET /heartbeats` and the snapshot list them. */
+const byName = (a: HeartbeatOut, b: HeartbeatOut) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The heartbeats of a `heartbeats` snapshot, by name (other topics: none). */
+export function snapshotHeartbeats(data: SnapshotData): HeartbeatOut[] {
+	return data.topic === 'heartbeats' ? [...data.heartbeats].sort(byName) : [];
+}
+
+/** `rows` with `beat` put in place of `name` (added when new), or `name` removed when null. */
+export function upsertHeartbeat(
+	rows: readonly HeartbeatOut[],
+	name: string,
+	beat: HeartbeatOut | null
+): readonly HeartbeatOut[] {
+	const rest = rows.filter((r) => r.name !== name);
+	if (beat === null) return rest.length === rows.length ? rows : rest;
+	return [...rest, beat].sort(byName);
+}
+
+/** `rows` after a delta of the `heartbeats` topic (others leave it as is). */
+export function applyHeartbeatDelta(rows: readonly HeartbeatOut[], delta: Delta): readonly HeartbeatOut[] {
+	return delta.topic === 'heartbeats' ? upsertHeartbeat(rows, delta.name, delta.heartbeat) : rows;
+}
 
 /** "every 25 hours", "every minute". */
 export function intervalText(interval: number, unit: string): string {

@@ -906,11 +906,18 @@ export interface OnCallData {
 	schedules: ScheduleOnCall[];
 }
 
+/** Every heartbeat of the organization, by name (``GET /api/v1/heartbeats``'s items). */
+export interface HeartbeatsData {
+	topic: "heartbeats";
+	heartbeats: HeartbeatOut[];
+}
+
 export type SnapshotData =
 	| AlertsData
 	| AlertData
 	| CountsData
-	| OnCallData;
+	| OnCallData
+	| HeartbeatsData;
 
 /** The subscription's state at the organization's ``version``. */
 export interface Snapshot {
@@ -957,11 +964,21 @@ export interface OnCallChange {
 	oncall: ScheduleOnCall | null;
 }
 
+/** An event about a heartbeat: upsert ``heartbeat`` by ``name``, or — when it is null — remove ``name`` (deleted). ``heartbeat`` is as of the event's batch, its ``expired`` as of the event's time. */
+export interface HeartbeatChange {
+	topic: "heartbeats";
+	version: number;
+	type: string;
+	name: string;
+	heartbeat: HeartbeatOut | null;
+}
+
 export type Delta =
 	| AlertChange
 	| AlertEntry
 	| CountsChange
-	| OnCallChange;
+	| OnCallChange
+	| HeartbeatChange;
 
 /** One delta; ``version`` is the event's. */
 export interface EventFrame {
@@ -1217,7 +1234,7 @@ export interface Auth {
 export interface Subscribe {
 	type: "subscribe";
 	id: string;
-	topic: "alert" | "alerts" | "counts" | "oncall";
+	topic: "alert" | "alerts" | "counts" | "heartbeats" | "oncall";
 	filter?: Record<string, unknown>;
 	since?: number | null;
 }
