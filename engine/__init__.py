@@ -216,6 +216,7 @@ from engine.identity import (
 )
 from engine.ids import hash_api_key, new_api_key, new_id
 from engine.integrations import (
+    INTEGRATION_EVENT_TYPES,
     INTEGRATION_TYPES,
     CreateIntegration,
     DeleteIntegration,
@@ -227,6 +228,7 @@ from engine.integrations import (
     UpdateIntegration,
 )
 from engine.maintenance import (
+    MAINTENANCE_EVENT_TYPES,
     MAINTENANCE_STATUSES,
     CancelMaintenance,
     CreateMaintenance,
@@ -277,6 +279,7 @@ from engine.paging import (
 )
 from engine.paging import alert_due as paging_alert_due
 from engine.routing import (
+    ROUTING_EVENT_TYPES,
     ChangeRoutingRuleOrder,
     CreateRoutingRule,
     DeleteRoutingRule,
@@ -306,6 +309,7 @@ from engine.runtime import (
 from engine.runtime.admin import ReplayReport, create_organization, verify_replay
 from engine.runtime.notifier import Delivery, DeliveryReport, Notifier
 from engine.schedules import (
+    SCHEDULE_EVENT_TYPES,
     AddOverride,
     AddRotation,
     CreateFeedToken,
@@ -375,9 +379,11 @@ __all__ = [
     "EVENT_TYPES",
     "HEARTBEAT_EVENT_TYPES",
     "IDENTITY_STREAM",
+    "INTEGRATION_EVENT_TYPES",
     "INTEGRATION_TYPES",
     "INVITATION_STATUSES",
     "KEY_RIGHTS",
+    "MAINTENANCE_EVENT_TYPES",
     "MAINTENANCE_STATUSES",
     "MAX_ATTEMPTS",
     "PAGING_COMMAND_TYPES",
@@ -387,6 +393,8 @@ __all__ = [
     "RESPONDER_TYPES",
     "ROLES",
     "ROLE_RANK",
+    "ROUTING_EVENT_TYPES",
+    "SCHEDULE_EVENT_TYPES",
     "SLACK_ACK",
     "SLACK_CLOSE",
     "SORT_FIELDS",

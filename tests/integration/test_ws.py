@@ -613,3 +613,48 @@ async def test_an_expiring_heartbeat_arrives_expired() -> None:
         assert clock.status_code == 200, await clock.get_data()
         (expired,) = await socket.deltas("h", 1)
         assert (expired["type"], expired["heartbeat"]["expired"]) == ("HeartbeatExpired", True)
+
+
+# -- changes (configuration lists) -----------------------------------------------------------
+
+
+async def created(api: Harness, path: str, body: Any, org: Org | None = None) -> str:
+    response = await api.post(path, json=body, org=org)
+    assert response.status_code == 201, await response.get_data()
+    return str((await response.get_json())["data"]["id"])
+
+
+async def test_changes_notify_each_configuration_change_by_area_and_id(api: Harness) -> None:
+    """A team and a maintenance window created over REST: two notifications, ids only;
+    another organization's changes never arrive; ``since`` replays the missed ones."""
+    hook = await created(api, "/api/v1/integrations", {"name": "web", "type": "api"})
+    other = await api.new_org()
+    future = "2999-01-01T00:00:00Z"
+    window = {"start": future, "entities": [{"type": "integration", "id": hook}]}
+    async with connect(api) as socket:
+        snapshot = await socket.subscribe("c", "changes")
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["data"] == {"topic": "changes", "version": snapshot["version"]}
+        await created(api, "/api/v1/teams", {"name": "Theirs"}, org=other)
+        await socket.nothing()
+        team = await created(api, "/api/v1/teams", {"name": "Ops"})
+        maintenance = await created(api, "/api/v1/maintenance", window)
+        await create(api)  # an alert is no configuration change
+        notes = await socket.deltas("c", 2)
+        assert [(n["topic"], n["area"], n["id"]) for n in notes] == [
+            ("changes", "teams", team),
+            ("changes", "maintenance", maintenance),
+        ]
+        assert all(set(n) == {"topic", "version", "area", "id"} for n in notes)
+        await socket.nothing()
+    since = notes[-1]["version"]
+    key = await api.post("/api/v1/api-keys", json={"name": "ci", "rights": ["read"]})
+    assert key.status_code == 201, await key.get_data()
+    key_id = (await key.get_json())["data"]["id"]
+    async with connect(api) as socket:
+        await socket.send(type="subscribe", id="c", topic="changes", since=since)
+        frames = [await socket.recv() for _ in range(2)]
+        assert [f["type"] for f in frames] == ["event", "caught_up"]
+        assert (frames[0]["event"]["area"], frames[0]["event"]["id"]) == ("api-keys", key_id)
+        assert set(frames[0]["event"]) == {"topic", "version", "area", "id"}  # no secret
+        assert frames[1]["replayed"] == 1

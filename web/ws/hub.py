@@ -5,8 +5,8 @@ The actor calls it after every committed batch, before its next checkpoint,
 with the batch's envelopes and the state after it. The listener never blocks:
 for an organization with subscribers it builds one shared ``Batch``
 (``web.ws.topics``: O(batch) copies of the touched alerts, the counts,
-on-call and heartbeat changes — each part only while a subscription of its
-topic exists) and appends a reference to it to each interested
+on-call, heartbeat and configuration (``changes``) notes — each part only
+while a subscription of its topic exists) and appends a reference to it to each interested
 subscription's queue. Everything per subscriber — filtering, encoding,
 sending — happens in the connection's own sender task (``web.ws.connection``).
 
@@ -72,11 +72,13 @@ from web.ws.topics import (
     ONCALL_TYPES,
     Batch,
     Change,
+    ChangesView,
     CountsModel,
     CountsView,
     HeartbeatsView,
     OnCallView,
     Snap,
+    change_note,
     freeze,
     heartbeat_entry,
     schedule_on_call,
@@ -109,6 +111,7 @@ class _Channel:
 
     __slots__ = (
         "alert_subs",
+        "changes_subs",
         "clients",
         "counts",
         "counts_subs",
@@ -123,12 +126,19 @@ class _Channel:
         self.counts_subs = 0
         self.oncall_subs = 0
         self.heartbeat_subs = 0
+        self.changes_subs = 0
         self.counts: CountsModel | None = None
         self.last_version: int | None = None  # the last version published
 
     @property
     def subscriptions(self) -> int:
-        return self.alert_subs + self.counts_subs + self.oncall_subs + self.heartbeat_subs
+        return (
+            self.alert_subs
+            + self.counts_subs
+            + self.oncall_subs
+            + self.heartbeat_subs
+            + self.changes_subs
+        )
 
 
 @final
@@ -269,6 +279,8 @@ class Hub:
             channel.oncall_subs += 1
         elif isinstance(sub.view, HeartbeatsView):
             channel.heartbeat_subs += 1
+        elif isinstance(sub.view, ChangesView):
+            channel.changes_subs += 1
         else:
             channel.alert_subs += 1
 
@@ -309,6 +321,8 @@ class Hub:
             channel.oncall_subs -= 1
         elif isinstance(sub.view, HeartbeatsView):
             channel.heartbeat_subs -= 1
+        elif isinstance(sub.view, ChangesView):
+            channel.changes_subs -= 1
         else:
             channel.alert_subs -= 1
         if not channel.subscriptions:
@@ -358,6 +372,7 @@ class Hub:
         alert_changes: list[Change] = []
         oncall_changes: list[Change] = []
         heartbeat_changes: list[Change] = []
+        note_changes: list[Change] = []
         touched: set[str] = set()
         for envelope in envelopes:
             if envelope.type in ALERT_TYPES:
@@ -377,15 +392,25 @@ class Hub:
             elif channel.heartbeat_subs and envelope.type in HEARTBEAT_TYPES:
                 beat = heartbeat_entry(envelope, state.heartbeats.heartbeats)
                 heartbeat_changes.append(Change(envelope, heartbeat=beat))
+            if channel.changes_subs and (note := change_note(envelope, state)) is not None:
+                note_changes.append(Change(envelope, note=note))
         cells = None
         if channel.counts is not None:
             changed = False
             for alert_id in touched:
                 changed = channel.counts.update(alert_id, alerts.get(alert_id)) or changed
             cells = channel.counts.cells() if changed else None
-        if not (alert_changes or oncall_changes or heartbeat_changes or cells is not None):
+        changes = alert_changes or oncall_changes or heartbeat_changes or note_changes
+        if not changes and cells is None:
             return None
-        return Batch(envelopes[-1].version, alert_changes, oncall_changes, cells, heartbeat_changes)
+        return Batch(
+            envelopes[-1].version,
+            alert_changes,
+            oncall_changes,
+            cells,
+            heartbeat_changes,
+            note_changes,
+        )
 
     def _access_changes(self, channel: _Channel, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:

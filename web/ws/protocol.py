@@ -14,7 +14,7 @@ Server -> client: ``ready``, ``snapshot``, ``event`` (one delta), ``events``
 ``resync``, ``unsubscribed``, ``error``, ``ping``, ``pong``.
 
 Snapshot ``data`` and deltas carry ``topic`` (``alerts`` | ``alert`` |
-``counts`` | ``oncall`` | ``heartbeats``) so each is decodable on its own.
+``counts`` | ``oncall`` | ``heartbeats`` | ``changes``) so each is decodable on its own.
 
 The hub encodes the hot frames (``event``/``events``) by splicing deltas it
 encoded once for every subscriber (``event_frame``); a unit test checks that
@@ -40,6 +40,8 @@ __all__ = [
     "AlertsFilter",
     "Auth",
     "CaughtUp",
+    "ChangeNote",
+    "ChangesData",
     "ClientFrame",
     "Counts",
     "CountsChange",
@@ -71,8 +73,8 @@ __all__ = [
     "event_frame",
 ]
 
-Topic = Literal["alerts", "alert", "counts", "oncall", "heartbeats"]
-TOPICS: Final = ("alerts", "alert", "counts", "oncall", "heartbeats")
+Topic = Literal["alerts", "alert", "counts", "oncall", "heartbeats", "changes"]
+TOPICS: Final = ("alerts", "alert", "counts", "oncall", "heartbeats", "changes")
 
 
 class _Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -153,7 +155,7 @@ class AlertFilter(
 
 @final
 class EmptyFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``counts``, ``oncall`` and ``heartbeats`` take no filter (``{}``)."""
+    """``counts``, ``oncall``, ``heartbeats`` and ``changes`` take no filter (``{}``)."""
 
 
 # -- payloads -----------------------------------------------------------------------
@@ -230,7 +232,14 @@ class HeartbeatsData(_Data, frozen=True, kw_only=True, tag="heartbeats"):
     heartbeats: list[HeartbeatOut]
 
 
-SnapshotData = AlertsData | AlertData | CountsData | OnCallData | HeartbeatsData
+@final
+class ChangesData(_Data, frozen=True, kw_only=True, tag="changes"):
+    """The ``changes`` topic has no state: only the version notifications follow."""
+
+    version: int
+
+
+SnapshotData = AlertsData | AlertData | CountsData | OnCallData | HeartbeatsData | ChangesData
 
 
 @final
@@ -289,7 +298,19 @@ class HeartbeatChange(_Data, frozen=True, kw_only=True, tag="heartbeats"):
     heartbeat: HeartbeatOut | None
 
 
-Delta = AlertChange | AlertEntry | CountsChange | OnCallChange | HeartbeatChange
+@final
+class ChangeNote(_Data, frozen=True, kw_only=True, tag="changes"):
+    """Something of a configuration ``area`` changed (``maintenance``, ``teams``,
+    ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``,
+    ``routing-rules``): refetch that list over REST. ``id``: the subject's id, when the
+    event has one. Ids only, never the data (no secrets, REST applies the scoping)."""
+
+    version: int
+    area: str
+    id: str | None
+
+
+Delta = AlertChange | AlertEntry | CountsChange | OnCallChange | HeartbeatChange | ChangeNote
 
 
 # -- server -> client ----------------------------------------------------------------

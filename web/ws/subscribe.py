@@ -5,11 +5,11 @@ Every topic registers its subscription with the hub *inside* the
 the first delta the subscription receives (V + 1) meet without a gap or an
 overlap (``web.ws.hub``).
 
-A resume (``since``) of the ``alerts``, ``alert`` or ``heartbeats`` topic
+A resume (``since``) of the ``alerts``, ``alert``, ``heartbeats`` or ``changes`` topic
 within ``ws_replay_limit`` events of V is answered from the log: one ``event``
 frame per missed event that concerns the subscription, carrying the alert (or
-heartbeat) as it is now, then ``caught_up``. Further behind (or ahead, or another topic): a
-fresh snapshot.
+heartbeat) as it is now (``changes``: the area and id), then ``caught_up``.
+Further behind (or ahead, or another topic): a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from web.ws.protocol import (
     AlertsData,
     AlertsFilter,
     CaughtUp,
+    ChangesData,
     CountsData,
     EmptyFilter,
     Error,
@@ -53,10 +54,12 @@ from web.ws.topics import (
     AlertView,
     Batch,
     Change,
+    ChangesView,
     CountsView,
     HeartbeatsView,
     OnCallView,
     Snap,
+    change_note,
     counts_of,
     freeze,
     heartbeat_entry,
@@ -241,6 +244,30 @@ async def _heartbeats(svc: Services, hub: Hub, client: Client, frame: Subscribe)
         _replayed(client, sub, frame.since or 0, Batch(sub.after, heartbeat_changes=found))
 
 
+async def _changes(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
+    _filter(frame, EmptyFilter)
+    key = client.principal
+
+    def view(state: OrgState) -> tuple[Subscription, bool]:
+        sub = Subscription(frame.id, frame.topic, ChangesView(key.team_id), after=state.version)
+        hub.subscribe(client, sub, state)
+        return sub, _resumes(frame, state.version, svc.config.ws_replay_limit)
+
+    sub, resumes = await svc.supervisor.read(key.org_id, view)
+    if not resumes:
+        _ready(client, sub, sub.after, ChangesData(version=sub.after))
+        return
+    envelopes = await _missed(svc, client, sub, frame.since or 0)
+
+    def changes(state: OrgState) -> list[Change]:
+        notes = ((e, change_note(e, state)) for e in envelopes)
+        return [Change(e, note=note) for e, note in notes if note is not None]
+
+    found = await svc.supervisor.read(key.org_id, changes) if envelopes else []
+    if not sub.dropped:
+        _replayed(client, sub, frame.since or 0, Batch(sub.after, note_changes=found))
+
+
 async def _missed(svc: Services, client: Client, sub: Subscription, since: int) -> list[Envelope]:
     """The organization's events in (since, sub.after]."""
     version = sub.after
@@ -292,4 +319,5 @@ _TOPICS = {
     "counts": _counts,
     "oncall": _oncall,
     "heartbeats": _heartbeats,
+    "changes": _changes,
 }

@@ -25,6 +25,12 @@ Which events touch which topic:
   pinged, expired, deleted); the heartbeat as after the batch (``GET
   /heartbeats`` item shape, ``expired`` as of the event's time), or null once
   it is gone.
+* ``changes``: the committed events of the configuration areas
+  (``CHANGE_AREAS``: maintenance, teams, API keys, integrations, escalation
+  policies, schedules, routing rules); a notification ``{version, area, id}``
+  only, ids and never data, for the page to refetch its list over REST (which
+  applies a team-scoped key's scoping; the one list a team-scoped key sees only
+  a part of, API keys, is also filtered here: its team's keys only).
 """
 
 from __future__ import annotations
@@ -37,12 +43,20 @@ from typing import Final, final
 import msgspec
 
 from engine import (
+    ACCESS_EVENT_TYPES,
     ALERT_EVENT_TYPES,
+    ESCALATION_EVENT_TYPES,
     HEARTBEAT_EVENT_TYPES,
+    INTEGRATION_EVENT_TYPES,
+    MAINTENANCE_EVENT_TYPES,
     PRIORITIES,
+    ROUTING_EVENT_TYPES,
+    SCHEDULE_EVENT_TYPES,
+    TEAM_EVENT_TYPES,
     Alert,
     AlertQuery,
     Heartbeat,
+    OrgState,
     ScheduleRecord,
     alert_filter,
     decode_event,
@@ -53,6 +67,7 @@ from web.api.schemas import AlertOut, alert_out, history_entry
 from web.ws.protocol import (
     AlertChange,
     AlertEntry,
+    ChangeNote,
     Counts,
     CountsChange,
     HeartbeatChange,
@@ -64,18 +79,22 @@ from web.ws.protocol import (
 
 __all__ = [
     "ALERT_TYPES",
+    "CHANGE_AREAS",
     "HEARTBEAT_TYPES",
     "ONCALL_TYPES",
     "AlertView",
     "AlertsView",
     "Batch",
     "Change",
+    "ChangesView",
     "CountsModel",
     "CountsView",
     "HeartbeatsView",
+    "Note",
     "OnCallView",
     "Snap",
     "View",
+    "change_note",
     "counts_of",
     "freeze",
     "heartbeat_entry",
@@ -87,6 +106,69 @@ ONCALL_TYPES: Final = frozenset(
     {"ScheduleCreated", "ScheduleUpdated", "ScheduleDeleted", "OnCallChanged"}
 )
 HEARTBEAT_TYPES: Final = frozenset(t.__name__ for t in HEARTBEAT_EVENT_TYPES)
+
+# Events that change nothing a list shows: the on-call timer's checkpoint, and the
+# iCalendar feed tokens (not on the schedules list; a user feed's target is a person).
+_UNLISTED: Final = frozenset({"OnCallChecked", "FeedTokenCreated", "FeedTokenRevoked"})
+_AREA_TYPES: Final[tuple[tuple[str, tuple[type, ...]], ...]] = (
+    ("maintenance", MAINTENANCE_EVENT_TYPES),
+    ("teams", TEAM_EVENT_TYPES),
+    ("api-keys", tuple(t for t in ACCESS_EVENT_TYPES if t.__name__.startswith("ApiKey"))),
+    ("integrations", INTEGRATION_EVENT_TYPES),
+    ("escalation-policies", ESCALATION_EVENT_TYPES),
+    ("schedules", SCHEDULE_EVENT_TYPES),
+    ("routing-rules", ROUTING_EVENT_TYPES),
+)
+CHANGE_AREAS: Final[Mapping[str, str]] = {
+    t.__name__: area for area, types in _AREA_TYPES for t in types if t.__name__ not in _UNLISTED
+}
+# The subject's id field, first match wins (a routing rule's event also names its team).
+_ID_FIELDS: Final = (
+    "maintenance_id",
+    "key_id",
+    "integration_id",
+    "policy_id",
+    "rule_id",
+    "schedule_id",
+    "team_id",
+)
+
+
+@final
+class Note(msgspec.Struct, frozen=True, kw_only=True):
+    """What a ``changes`` notification says, and who may see it."""
+
+    area: str
+    id: str | None
+    team: str | None = None  # an API key's team: a team-scoped key sees its team's only
+
+    def visible_to(self, team: str | None) -> bool:
+        """Whether a principal scoped to ``team`` (None: the whole organization) may see it."""
+        return team is None or self.area != "api-keys" or self.team == team
+
+
+def change_note(envelope: Envelope, state: OrgState) -> Note | None:
+    """The ``changes`` notification of ``envelope`` (None: no configuration area's),
+    the API key's team looked up in ``state`` (after the batch)."""
+    area = CHANGE_AREAS.get(envelope.type)
+    if area is None:
+        return None
+    subject = envelope.subject
+    if subject is None:
+        event = decode_event(envelope)
+        for field in _ID_FIELDS:
+            value = getattr(event, field, None)
+            if isinstance(value, str):
+                subject = value
+                break
+        else:
+            subject = getattr(getattr(event, "policy", None), "id", None)
+    team = None
+    if area == "api-keys" and subject is not None:
+        key = state.access.api_keys.get(subject)
+        team = key.team_id if key is not None else None
+    return Note(area=area, id=subject, team=team)
+
 
 Cells = dict[tuple[str, str], tuple[int, int]]  # (team id or "", priority) -> (open, unacked)
 
@@ -135,9 +217,11 @@ class Change:
         "_beat",
         "_entry",
         "_item",
+        "_note",
         "_removed",
         "envelope",
         "heartbeat",
+        "note",
         "schedule",
         "snap",
         "type",
@@ -151,6 +235,7 @@ class Change:
         snap: Snap | None = None,
         schedule: tuple[str, ScheduleOnCall | None] | None = None,
         heartbeat: tuple[str, HeartbeatOut | None] | None = None,
+        note: Note | None = None,
     ) -> None:
         self.envelope = envelope
         self.version = envelope.version
@@ -158,6 +243,8 @@ class Change:
         self.snap = snap  # alert events
         self.schedule = schedule  # on-call events: (schedule id, its new entry)
         self.heartbeat = heartbeat  # heartbeat events: (name, the heartbeat now)
+        self.note = note  # configuration events: the ``changes`` notification
+        self._note: bytes | None = None
         self._item: bytes | None = None
         self._removed: bytes | None = None
         self._entry: bytes | None = None
@@ -171,6 +258,14 @@ class Change:
             delta = HeartbeatChange(version=self.version, type=self.type, name=name, heartbeat=beat)
             self._beat = encode(delta)
         return self._beat
+
+    def note_delta(self) -> bytes:
+        """``changes``: the area and id that changed."""
+        if self._note is None:
+            assert self.note is not None
+            note = self.note
+            self._note = encode(ChangeNote(version=self.version, area=note.area, id=note.id))
+        return self._note
 
     def item_delta(self) -> bytes:
         """``alerts``: upsert the alert (list shape)."""
@@ -223,6 +318,7 @@ class Batch:
         "cells",
         "heartbeat_changes",
         "last",
+        "note_changes",
         "oncall_changes",
     )
 
@@ -233,12 +329,14 @@ class Batch:
         oncall_changes: Sequence[Change] = (),
         cells: Cells | None = None,
         heartbeat_changes: Sequence[Change] = (),
+        note_changes: Sequence[Change] = (),
     ) -> None:
         self.last = last  # the batch's last version
         self.alert_changes = alert_changes
         self.alert_ids = frozenset(c.snap.alert_id for c in alert_changes if c.snap is not None)
         self.oncall_changes = oncall_changes
         self.heartbeat_changes = heartbeat_changes
+        self.note_changes = note_changes
         self.cells = cells  # the counts after the batch, when they changed
         self._counts: dict[str | None, bytes] = {}
 
@@ -371,6 +469,27 @@ class HeartbeatsView(View):
             for batch in batches
             for change in batch.heartbeat_changes
             if change.version > after
+        ]
+
+
+@final
+class ChangesView(View):
+    """The ``changes`` topic: which configuration area changed (ids only)."""
+
+    def __init__(self, team: str | None) -> None:
+        self.team = team  # a team-scoped key: API keys of its team only
+
+    def weight(self, batch: Batch) -> int:
+        team = self.team
+        return sum(1 for c in batch.note_changes if c.note is not None and c.note.visible_to(team))
+
+    def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
+        team = self.team
+        return [
+            (change.version, change.note_delta())
+            for batch in batches
+            for change in batch.note_changes
+            if change.version > after and change.note is not None and change.note.visible_to(team)
         ]
 
 

@@ -21,6 +21,8 @@ from engine import (
     CreateApiKey,
     CreateHeartbeat,
     CreateOrganization,
+    CreateSchedule,
+    CreateTeam,
     DeleteHeartbeat,
     DeleteOrganization,
     Permission,
@@ -38,7 +40,7 @@ from web.ws import hub as hub_module
 from web.ws.client import Client, Subscription
 from web.ws.hub import Hub
 from web.ws.protocol import Error
-from web.ws.topics import AlertsView, CountsView, HeartbeatsView
+from web.ws.topics import AlertsView, ChangesView, CountsView, HeartbeatsView, OnCallView
 
 
 class Peer:
@@ -342,3 +344,55 @@ async def test_heartbeat_subscriptions_resync_on_overflow() -> None:
     commit(hub, org, heartbeat("a"), heartbeat("b"), heartbeat("c"))
     assert peer.frames() == [{"type": "resync", "id": "h", "reason": "overflow"}]
     assert hub.statistics().subscriptions == 0
+
+
+# -- changes ---------------------------------------------------------------------------
+
+
+async def test_changes_subscribers_get_configuration_notes_only() -> None:
+    """Ids and areas, in version order; a schedule event reaches ``oncall`` and ``changes``."""
+    hub, org = Hub(Config()), OrgLog()
+    peer = Peer(hub, org)
+    peer.subscribe("c", ChangesView(None))
+    peer.subscribe("o", OnCallView())
+    commit(hub, org, alert("x"), heartbeat("db"))  # no configuration change: no batch
+    assert (hub.batches, peer.frames()) == (0, [])
+    commit(hub, org, CreateTeam(team_id="t1", name="Ops"))
+    commit(hub, org, CreateSchedule(schedule_id="s1", name="Ops", timezone="UTC"))
+    frames = peer.frames()
+    assert [f["id"] for f in frames] == ["c", "o"]
+    notes = frames[0]["events"]
+    assert [(n["topic"], n["area"], n["id"]) for n in notes] == [
+        ("changes", "teams", "t1"),
+        ("changes", "schedules", "s1"),
+    ]
+    assert hub.statistics().subscriptions == 2
+
+
+async def test_changes_cost_nothing_without_a_changes_subscription(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With only other topics, configuration events are never looked at for ``changes``;
+    the subscription is counted per organization and its drop stops the work."""
+    made: list[str] = []
+    real = hub_module.change_note
+
+    def counted(envelope: Any, *args: Any) -> Any:
+        made.append(envelope.type)
+        return real(envelope, *args)
+
+    monkeypatch.setattr(hub_module, "change_note", counted)
+    hub, org, other = Hub(Config()), OrgLog(), OrgLog("o2")
+    peer, theirs = Peer(hub, org), Peer(hub, other)
+    peer.subscribe("a")
+    theirs.subscribe("c", ChangesView(None))
+    commit(hub, org, CreateTeam(team_id="t1", name="Ops"))
+    assert (made, peer.frames(), theirs.frames()) == ([], [], [])
+    sub = peer.subscribe("c", ChangesView(None))
+    commit(hub, org, CreateTeam(team_id="t2", name="Web"))
+    assert made == ["TeamCreated"]
+    assert [f["id"] for f in peer.frames()] == ["c"]
+    assert theirs.frames() == []  # another organization's changes never arrive
+    hub.drop(peer.client, sub)
+    commit(hub, org, CreateTeam(team_id="t3", name="Db"))
+    assert made == ["TeamCreated"]

@@ -11,13 +11,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import (
+    ESCALATION_EVENT_TYPES,
+    INTEGRATION_EVENT_TYPES,
+    MAINTENANCE_EVENT_TYPES,
+    ROUTING_EVENT_TYPES,
+    SCHEDULE_EVENT_TYPES,
     SYSTEM,
+    TEAM_EVENT_TYPES,
     AcknowledgeAlert,
     AlertQuery,
     CloseAlert,
     Command,
     CreateAlert,
+    CreateApiKey,
     CreateHeartbeat,
+    CreateTeam,
+    DefaultResources,
     DeleteAlert,
     DeleteHeartbeat,
     DisableHeartbeat,
@@ -25,6 +34,7 @@ from engine import (
     PingHeartbeat,
     PulsarError,
     Responder,
+    RevokeApiKey,
     UpdatePriority,
 )
 from tests.helpers.decider import NOW
@@ -32,6 +42,7 @@ from tests.helpers.log import OrgLog
 from web.api.heartbeats import heartbeat_out
 from web.ws.protocol import (
     AlertChange,
+    ChangeNote,
     CountsChange,
     Delta,
     EventFrame,
@@ -42,16 +53,19 @@ from web.ws.protocol import (
 )
 from web.ws.topics import (
     ALERT_TYPES,
+    CHANGE_AREAS,
     HEARTBEAT_TYPES,
     AlertsView,
     AlertView,
     Batch,
     Change,
+    ChangesView,
     CountsModel,
     CountsView,
     HeartbeatsView,
     OnCallView,
     Snap,
+    change_note,
     counts_of,
     freeze,
     heartbeat_entry,
@@ -341,3 +355,99 @@ def test_a_spliced_heartbeat_frame_is_the_encoded_struct() -> None:
     events = [as_delta(d) for _, d in deltas]
     assert all(isinstance(e, HeartbeatChange) for e in events)
     assert event_frame("h", deltas) == encode(EventsFrame(id="h", version=2, events=events))
+
+
+# -- changes -------------------------------------------------------------------------------
+
+
+def note_batch(org: Org, *commands: Command) -> Batch:
+    """The hub's ``Batch`` of committing ``commands`` (``changes`` notes only)."""
+    envelopes = org.commit(*commands)
+    notes = ((e, change_note(e, org.state)) for e in envelopes)
+    changes = [Change(e, note=n) for e, n in notes if n is not None]
+    return Batch(envelopes[-1].version, note_changes=changes)
+
+
+def test_every_configuration_event_type_maps_to_its_area() -> None:
+    """The areas come from the engine's per-area tuples; timer checkpoints and feed
+    tokens (on no list) and every other event type notify nothing."""
+    expected = {
+        **dict.fromkeys((t.__name__ for t in MAINTENANCE_EVENT_TYPES), "maintenance"),
+        **dict.fromkeys((t.__name__ for t in TEAM_EVENT_TYPES), "teams"),
+        "ApiKeyCreated": "api-keys",
+        "ApiKeyRevoked": "api-keys",
+        **dict.fromkeys((t.__name__ for t in INTEGRATION_EVENT_TYPES), "integrations"),
+        **dict.fromkeys((t.__name__ for t in ESCALATION_EVENT_TYPES), "escalation-policies"),
+        **dict.fromkeys((t.__name__ for t in SCHEDULE_EVENT_TYPES), "schedules"),
+        **dict.fromkeys((t.__name__ for t in ROUTING_EVENT_TYPES), "routing-rules"),
+    }
+    for quiet in ("OnCallChecked", "FeedTokenCreated", "FeedTokenRevoked"):
+        del expected[quiet]
+    assert dict(CHANGE_AREAS) == expected
+    assert "MaintenanceStarted" in CHANGE_AREAS  # a window's status boundary redraws the list
+    for other in ("AlertCreated", "HeartbeatCreated", "MemberAdded", "OrganizationCreated"):
+        assert other not in CHANGE_AREAS
+
+
+def test_a_team_with_defaults_notifies_each_area_with_its_ids() -> None:
+    """One batch of several areas: a note per event, each with its subject's id only."""
+    org = Org()
+    defaults = DefaultResources(schedule_id="s1", rotation_id="r1", policy_id="p1", rule_id="rr1")
+    batch = note_batch(org, CreateTeam(team_id="t1", name="Ops", defaults=defaults))
+    view = ChangesView(None)
+    notes = decoded(view.deltas([batch], after=0))
+    assert {(n["area"], n["id"]) for n in notes} >= {
+        ("teams", "t1"),
+        ("schedules", "s1"),
+        ("escalation-policies", "p1"),
+        ("routing-rules", "rr1"),
+    }
+    assert all(set(n) == {"topic", "version", "area", "id"} for n in notes)
+    assert [n["version"] for n in notes] == sorted(n["version"] for n in notes)
+    assert view.weight(batch) == len(notes)
+    (first, *_) = batch.note_changes
+    assert first.note_delta() is first.note_delta()  # encoded once for every subscriber
+    assert AlertsView(AlertQuery()).weight(batch) == HeartbeatsView().weight(batch) == 0
+
+
+def test_changes_deltas_start_after_the_given_version() -> None:
+    """A resume replays exactly the notes after ``since``."""
+    org = Org()
+    first = note_batch(org, CreateTeam(team_id="t1", name="Ops"))
+    org.commit(create("a"))  # not a configuration change
+    second = note_batch(org, CreateTeam(team_id="t2", name="Web"))
+    later = decoded(ChangesView(None).deltas([first, second], after=first.last))
+    assert [(n["area"], n["id"], n["version"]) for n in later] == [("teams", "t2", 3)]
+
+
+def test_a_team_scoped_key_is_told_of_its_team_s_api_keys_only() -> None:
+    """As GET /api-keys: a team's key lists its team's keys; never a secret or hash."""
+    org = Org()
+    org.commit(CreateTeam(team_id="t1", name="Ops"))
+    batch = note_batch(
+        org,
+        CreateApiKey(key_id="k1", name="ops", key_hash="h" * 8, team_id="t1"),
+        CreateApiKey(key_id="k2", name="all", key_hash="s" * 8),
+        RevokeApiKey(key_id="k1"),
+    )
+    everything = decoded(ChangesView(None).deltas([batch], after=0))
+    assert [(n["area"], n["id"]) for n in everything] == [
+        ("api-keys", "k1"),
+        ("api-keys", "k2"),
+        ("api-keys", "k1"),
+    ]
+    assert b"hhhh" not in b"".join(d for _, d in ChangesView(None).deltas([batch], after=0))
+    scoped = ChangesView("t1")
+    assert [n["id"] for n in decoded(scoped.deltas([batch], after=0))] == ["k1", "k1"]
+    assert scoped.weight(batch) == 2
+    assert ChangesView("t2").deltas([batch], after=0) == []
+    teams = note_batch(org, CreateTeam(team_id="t2", name="Web"))
+    assert len(ChangesView("t2").deltas([teams], after=0)) == 1  # other areas: REST scopes
+
+
+def test_a_spliced_changes_frame_is_the_encoded_struct() -> None:
+    org = Org()
+    deltas = ChangesView(None).deltas([note_batch(org, CreateTeam(team_id="t", name="x"))], 0)
+    (event,) = [msgspec.json.Decoder(Delta).decode(d) for _, d in deltas]
+    assert event == ChangeNote(version=1, area="teams", id="t")
+    assert event_frame("c", deltas) == encode(EventFrame(id="c", version=1, event=event))

@@ -912,12 +912,19 @@ export interface HeartbeatsData {
 	heartbeats: HeartbeatOut[];
 }
 
+/** The ``changes`` topic has no state: only the version notifications follow. */
+export interface ChangesData {
+	topic: "changes";
+	version: number;
+}
+
 export type SnapshotData =
 	| AlertsData
 	| AlertData
 	| CountsData
 	| OnCallData
-	| HeartbeatsData;
+	| HeartbeatsData
+	| ChangesData;
 
 /** The subscription's state at the organization's ``version``. */
 export interface Snapshot {
@@ -973,12 +980,21 @@ export interface HeartbeatChange {
 	heartbeat: HeartbeatOut | null;
 }
 
+/** Something of a configuration ``area`` changed (``maintenance``, ``teams``, ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``, ``routing-rules``): refetch that list over REST. ``id``: the subject's id, when the event has one. Ids only, never the data (no secrets, REST applies the scoping). */
+export interface ChangeNote {
+	topic: "changes";
+	version: number;
+	area: string;
+	id: string | null;
+}
+
 export type Delta =
 	| AlertChange
 	| AlertEntry
 	| CountsChange
 	| OnCallChange
-	| HeartbeatChange;
+	| HeartbeatChange
+	| ChangeNote;
 
 /** One delta; ``version`` is the event's. */
 export interface EventFrame {
@@ -1234,7 +1250,7 @@ export interface Auth {
 export interface Subscribe {
 	type: "subscribe";
 	id: string;
-	topic: "alert" | "alerts" | "counts" | "heartbeats" | "oncall";
+	topic: "alert" | "alerts" | "changes" | "counts" | "heartbeats" | "oncall";
 	filter?: Record<string, unknown>;
 	since?: number | null;
 }

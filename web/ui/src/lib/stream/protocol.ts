@@ -14,7 +14,7 @@
 import type { ClientFrame, Delta, ServerFrame } from '$lib/api/types.gen';
 
 export type { ClientFrame, Delta, ServerFrame };
-export type Topic = 'alerts' | 'alert' | 'counts' | 'oncall' | 'heartbeats';
+export type Topic = 'alerts' | 'alert' | 'counts' | 'oncall' | 'heartbeats' | 'changes';
 
 type Json = Record<string, unknown>;
 
