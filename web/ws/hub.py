@@ -44,6 +44,7 @@ concern at once, without waiting for the periodic re-check.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Final, final
 
@@ -109,36 +110,31 @@ class HubStatistics(msgspec.Struct, frozen=True, kw_only=True):
 class _Channel:
     """An organization's connections and what their subscriptions need from a batch."""
 
-    __slots__ = (
-        "alert_subs",
-        "changes_subs",
-        "clients",
-        "counts",
-        "counts_subs",
-        "heartbeat_subs",
-        "last_version",
-        "oncall_subs",
-    )
+    __slots__ = ("clients", "counts", "last_version", "subs")
 
     def __init__(self) -> None:
         self.clients: set[Client] = set()
-        self.alert_subs = 0  # alerts + alert topics
-        self.counts_subs = 0
-        self.oncall_subs = 0
-        self.heartbeat_subs = 0
-        self.changes_subs = 0
+        self.subs: Counter[str] = Counter()  # subscriptions by kind (``_kind``)
         self.counts: CountsModel | None = None
         self.last_version: int | None = None  # the last version published
 
     @property
     def subscriptions(self) -> int:
-        return (
-            self.alert_subs
-            + self.counts_subs
-            + self.oncall_subs
-            + self.heartbeat_subs
-            + self.changes_subs
-        )
+        return self.subs.total()
+
+
+# The kind of a subscription's view: what a batch must prepare for it.
+_KINDS: Final[dict[type, str]] = {
+    CountsView: "counts",
+    OnCallView: "oncall",
+    HeartbeatsView: "heartbeats",
+    ChangesView: "changes",
+}
+
+
+def _kind(view: object) -> str:
+    """``alerts`` for the alert list and one-alert topics, else the topic's own kind."""
+    return _KINDS.get(type(view), "alerts")
 
 
 @final
@@ -271,18 +267,10 @@ class Hub:
         if not client.subs:
             self._subscribed += 1
         client.subs[sub.id] = sub
-        if isinstance(sub.view, CountsView):
-            if channel.counts is None:
-                channel.counts = CountsModel(state.alerts.alerts.values())
-            channel.counts_subs += 1
-        elif isinstance(sub.view, OnCallView):
-            channel.oncall_subs += 1
-        elif isinstance(sub.view, HeartbeatsView):
-            channel.heartbeat_subs += 1
-        elif isinstance(sub.view, ChangesView):
-            channel.changes_subs += 1
-        else:
-            channel.alert_subs += 1
+        kind = _kind(sub.view)
+        channel.subs[kind] += 1
+        if kind == "counts" and channel.counts is None:
+            channel.counts = CountsModel(state.alerts.alerts.values())
 
     def counts_cells(self, org_id: str) -> dict[tuple[str, str], tuple[int, int]]:
         """The organization's current counts (empty without a ``counts`` subscription)."""
@@ -313,18 +301,10 @@ class Hub:
         channel = self._orgs.get(client.principal.org_id)
         if channel is None:
             return
-        if isinstance(sub.view, CountsView):
-            channel.counts_subs -= 1
-            if not channel.counts_subs:
-                channel.counts = None
-        elif isinstance(sub.view, OnCallView):
-            channel.oncall_subs -= 1
-        elif isinstance(sub.view, HeartbeatsView):
-            channel.heartbeat_subs -= 1
-        elif isinstance(sub.view, ChangesView):
-            channel.changes_subs -= 1
-        else:
-            channel.alert_subs -= 1
+        kind = _kind(sub.view)
+        channel.subs[kind] -= 1
+        if kind == "counts" and not channel.subs["counts"]:
+            channel.counts = None
         if not channel.subscriptions:
             channel.last_version = None
 
@@ -374,25 +354,26 @@ class Hub:
         heartbeat_changes: list[Change] = []
         note_changes: list[Change] = []
         touched: set[str] = set()
+        subs = channel.subs
         for envelope in envelopes:
             if envelope.type in ALERT_TYPES:
                 alert_id = envelope.subject or ""
                 touched.add(alert_id)
-                if channel.alert_subs:
+                if subs["alerts"]:
                     snap = snaps.get(alert_id)
                     if snap is None:
                         live = alerts.get(alert_id)
                         snap = snaps[alert_id] = Snap(alert_id, freeze(live) if live else None)
                     alert_changes.append(Change(envelope, snap=snap))
-            elif envelope.type in ONCALL_TYPES and channel.oncall_subs:
+            elif envelope.type in ONCALL_TYPES and subs["oncall"]:
                 schedule_id = str(getattr(decode_event(envelope), "schedule_id", ""))
                 record = state.schedules.schedules.get(schedule_id)
                 entry = schedule_on_call(record) if record is not None else None
                 oncall_changes.append(Change(envelope, schedule=(schedule_id, entry)))
-            elif channel.heartbeat_subs and envelope.type in HEARTBEAT_TYPES:
+            elif subs["heartbeats"] and envelope.type in HEARTBEAT_TYPES:
                 beat = heartbeat_entry(envelope, state.heartbeats.heartbeats)
                 heartbeat_changes.append(Change(envelope, heartbeat=beat))
-            if channel.changes_subs and (note := change_note(envelope, state)) is not None:
+            if subs["changes"] and (note := change_note(envelope, state)) is not None:
                 note_changes.append(Change(envelope, note=note))
         cells = None
         if channel.counts is not None:
