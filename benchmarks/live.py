@@ -50,34 +50,19 @@ from benchmarks.ingest import (
     create_org,
     http_request,
 )
+from benchmarks.live_clients import Results, decode_frame
 
 RATE = float(os.environ.get("PULSAR_BENCH_LIVE_RATE", "20"))  # alerts per second
 SECONDS = float(os.environ.get("PULSAR_BENCH_LIVE_SECONDS", "8"))
 CLIENTS = tuple(int(n) for n in os.environ.get("PULSAR_BENCH_LIVE_CLIENTS", "100,1000").split(","))
+# "lean": benchmarks.live_clients in its own process (default); "trio-websocket": in this one.
+CLIENT = os.environ.get("PULSAR_BENCH_LIVE_CLIENT", "lean")
 TARGETS = {100: 50.0, 1000: 250.0}  # p99 ms
 HANDSHAKES = 50  # connections opened at a time
 DRAIN = 5.0  # seconds to wait for the last deltas after the ingest stops
 # Stop before ``python -m benchmarks`` kills this process (120 s), so that the
 # server is always stopped and the database dropped.
 BUDGET = 100.0
-
-
-class _Alert(msgspec.Struct):
-    alias: str
-
-
-class _Delta(msgspec.Struct):
-    type: str
-    alert: _Alert | None = None
-
-
-class _Frame(msgspec.Struct):
-    type: str
-    event: _Delta | None = None
-    events: list[_Delta] | None = None
-
-
-_decode = msgspec.json.Decoder(_Frame).decode
 
 
 @dataclass
@@ -150,7 +135,7 @@ async def _receive(ws: object, run: Run) -> None:
         while True:
             message = await ws.get_message()  # type: ignore[attr-defined]
             now = time.perf_counter()
-            frame = _decode(message)
+            frame = decode_frame(message)
             run.frames += 1
             if frame.type == "ping":
                 await ws.send_message('{"type":"pong"}')  # type: ignore[attr-defined]
@@ -199,6 +184,64 @@ async def ingest_main(port: int, key: str, prefix: str) -> None:
 
 
 async def one_run(port: int, pid: int, key: str, clients: int) -> Run:
+    if CLIENT == "trio-websocket":
+        run = await _trio_websocket_run(port, pid, key, clients)
+    else:
+        run = await _lean_run(port, pid, key, clients)
+    _print_run(run)
+    return run
+
+
+async def _lean_run(port: int, pid: int, key: str, clients: int) -> Run:
+    """The clients are ``benchmarks.live_clients`` in a process of their own."""
+    run = Run(clients)
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "benchmarks.live_clients", str(port), key, str(clients)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    stdin, stdout = process.stdin, process.stdout
+    assert stdin is not None
+    assert stdout is not None
+    out = b""
+    try:
+        with trio.fail_after(60):
+            while b"\n" not in out:
+                out += await _read(stdout)
+        line, _, out = out.partition(b"\n")
+        if not line.startswith(b"connected "):
+            raise RuntimeError(f"the clients failed to connect: {line[:200]!r}")
+        run.connect_seconds = float(line.split()[1])
+        await trio.sleep(0.5)
+        server0, client0, wall0 = _cpu_seconds(pid), _cpu_seconds(process.pid), time.perf_counter()
+        await _ingest(port, key, run, f"n{clients}")
+        wall = time.perf_counter() - wall0
+        run.server_cpu = (_cpu_seconds(pid) - server0) / wall
+        run.client_cpu = (_cpu_seconds(process.pid) - client0) / wall
+        run.expected = clients * len(run.ok)
+        await stdin.send_all(f"expect {run.expected}\n".encode())
+        with trio.fail_after(DRAIN + 30):
+            while chunk := await stdout.receive_some():
+                out += chunk
+    finally:
+        with trio.move_on_after(5):
+            await _stop(process)
+    results = msgspec.json.decode(out, type=Results)
+    run.receipts = [(alias, at) for alias, times in results.receipts.items() for at in times]
+    run.frames, run.resyncs = results.frames, results.resyncs
+    run.errors += results.errors
+    return run
+
+
+async def _read(stream: trio.abc.ReceiveStream) -> bytes:
+    chunk = await stream.receive_some()
+    if not chunk:
+        raise RuntimeError("the clients' process ended early")
+    return bytes(chunk)
+
+
+async def _trio_websocket_run(port: int, pid: int, key: str, clients: int) -> Run:
+    """The clients are trio-websocket connections in this process."""
     run = Run(clients)
     connected = [0]
     all_connected = trio.Event()
@@ -221,7 +264,6 @@ async def one_run(port: int, pid: int, key: str, clients: int) -> Run:
             if len(run.receipts) < run.expected:
                 await run.delivered.wait()
         nursery.cancel_scope.cancel()
-    _print_run(run)
     return run
 
 
@@ -307,7 +349,7 @@ async def main() -> None:
                 await _wait_healthy(port, process)
                 print(
                     f"live: server pid {process.pid} on 127.0.0.1:{port}; "
-                    f"{RATE:g} alerts/s for {SECONDS:g} s per run; clients {CLIENTS}"
+                    f"{RATE:g} alerts/s for {SECONDS:g} s per run; clients {CLIENTS} ({CLIENT})"
                 )
                 runs = []
                 with trio.move_on_after(BUDGET - (time.perf_counter() - started)):
