@@ -7,7 +7,10 @@ Builds an ``OrgState`` with ``ALERTS`` open alerts through the engine's pure
   allocator slack and freed-but-kept arenas);
 * once under ``tracemalloc`` (exact Python allocations still alive).
 
-Also reports the snapshot size per alert. No database is needed.
+Also reports the snapshot size per alert, and how long a snapshot of that
+state stops the process: encoded in the actor's task (as before), and with
+``engine.runtime.snapshots`` forking a child to encode it (the stall is then
+the fork). No database is needed.
 Run: ``.venv/bin/python -m benchmarks memory``.
 """
 
@@ -20,10 +23,13 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
+import trio
+
 from benchmarks import Figure, report
 from engine import CommandContext, CreateAlert, hash_api_key, new_api_key, new_id
 from engine.access import CreateOrganization
 from engine.org import OrgState, encode_state, execute, initial_state
+from engine.runtime.snapshots import encode_snapshot
 
 ALERTS = 100_000
 SEED = 20240601
@@ -91,7 +97,29 @@ def measure_tracemalloc(n: int) -> tuple[int, int, int]:
     return current - base, peak - base, snapshot
 
 
+def measure_snapshot_stall(n: int, rounds: int = 3) -> tuple[float, float, float]:
+    """Best of ``rounds``, in seconds: encoding ``n`` alerts in the actor's task (what a
+    snapshot used to stall the whole process for), the stall when a child encodes them
+    (``encode_snapshot``: the fork), and the forked snapshot's time until its bytes are in."""
+    state = build_state(n)
+    gc.collect()
+    gc.freeze()  # as ``pulsar serve`` does after start-up
+    inline, stall, total = [], [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        encode_state(state)
+        inline.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        pending = encode_snapshot(state, fork_min_alerts=0)
+        stall.append(time.perf_counter() - start)
+        trio.run(pending.result)
+        total.append(time.perf_counter() - start)
+    gc.unfreeze()
+    return min(inline), min(stall), min(total)
+
+
 def main() -> None:
+    inline, stall, forked_total = measure_snapshot_stall(ALERTS)
     rss, build_seconds = measure_rss(ALERTS)
     traced, peak, snapshot = measure_tracemalloc(ALERTS)
     figures = [
@@ -113,6 +141,20 @@ def main() -> None:
         ),
         Figure("memory", "snapshot bytes / open alert", snapshot / ALERTS, "B"),
         Figure("memory", "build rate (execute CreateAlert)", ALERTS / build_seconds, "alerts/s"),
+        Figure(
+            "memory",
+            "snapshot encoded in the actor (stall)",
+            inline * 1000,
+            "ms",
+            note="best of 3; every task of the process waits",
+        ),
+        Figure(
+            "memory",
+            "snapshot encoded by a forked child (stall)",
+            stall * 1000,
+            "ms",
+            note=f"best of 3; bytes in after {forked_total * 1000:.0f} ms",
+        ),
     ]
     report(f"memory ({ALERTS:,} open alerts, in-process)", figures)
 

@@ -42,11 +42,16 @@ from engine.org import (
     due_commands,
     encode_event,
     encode_meta,
-    encode_state,
     execute,
     fold,
     initial_state,
     next_due,
+)
+from engine.runtime.snapshots import (
+    FORK_MIN_ALERTS,
+    PendingSnapshot,
+    SnapshotEncodingFailed,
+    encode_snapshot,
 )
 from eventstore import Envelope, EventStore, EventStoreError, NewEvent, Snapshot
 
@@ -160,6 +165,7 @@ class OrgActor:
         mailbox_size: int = 1024,
         max_batch: int = 4000,
         snapshot_every: int = 1000,
+        fork_snapshots_from: int = FORK_MIN_ALERTS,
         idle_timeout: float = 600.0,
         listeners: Sequence[CommitListener] = (),
     ) -> None:
@@ -168,6 +174,7 @@ class OrgActor:
         self._clock = clock
         self._max_batch = max_batch
         self._snapshot_every = snapshot_every
+        self._fork_snapshots_from = fork_snapshots_from  # alerts (``engine.runtime.snapshots``)
         self._idle_timeout = idle_timeout
         self._listeners = listeners
         self._send, self._recv = trio.open_memory_channel[_Slot](mailbox_size)
@@ -417,26 +424,28 @@ class OrgActor:
         """Snapshot when the tail since the last one costs about as much to replay as
         the snapshot costs to write: at least ``snapshot_every`` events, and at least
         as many as the state holds alerts. Writing is O(state), so this keeps its
-        cost O(1) per event however large an organization grows. The state is
-        encoded here (it must not change meanwhile); the save runs in the
-        background so the mailbox keeps moving."""
+        cost O(1) per event however large an organization grows. The encoding of
+        the state as it is now starts here (a large state in a forked child, see
+        ``engine.runtime.snapshots``); the save runs in the background so the
+        mailbox keeps moving."""
         since = self.state.version - self._snapshot_version
         if self._saving or since < max(self._snapshot_every, len(self.state.alerts.alerts)):
             return
-        snapshot = Snapshot(
-            org_id=self.org_id,
-            version=self.state.version,
-            schema_version=SNAPSHOT_SCHEMA_VERSION,
-            data=encode_state(self.state),
-        )
+        pending = encode_snapshot(self.state, fork_min_alerts=self._fork_snapshots_from)
         self._saving = True
         assert self._nursery is not None
-        self._nursery.start_soon(self._save_snapshot, snapshot)
+        self._nursery.start_soon(self._save_snapshot, self.state.version, pending)
 
-    async def _save_snapshot(self, snapshot: Snapshot) -> None:
+    async def _save_snapshot(self, version: int, pending: PendingSnapshot) -> None:
         try:
+            snapshot = Snapshot(
+                org_id=self.org_id,
+                version=version,
+                schema_version=SNAPSHOT_SCHEMA_VERSION,
+                data=await pending.result(),
+            )
             await self._store.save_snapshot(snapshot)
-        except EventStoreError as error:
+        except (EventStoreError, SnapshotEncodingFailed) as error:
             log.warning("snapshot_failed", org_id=self.org_id, error=repr(error))
         else:
             self._snapshot_version = snapshot.version
@@ -445,6 +454,7 @@ class OrgActor:
                 org_id=self.org_id,
                 version=snapshot.version,
                 bytes=len(snapshot.data),
+                forked=pending.forked,
             )
         finally:
             self._saving = False

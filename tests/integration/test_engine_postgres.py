@@ -22,6 +22,7 @@ from engine import (
     verify_replay,
 )
 from engine.org import SNAPSHOT_SCHEMA_VERSION, encode_state, fold, initial_state
+from engine.runtime.snapshots import FORK_MIN_ALERTS
 from eventstore import open_postgres_store
 from tests.pg import fresh_database
 
@@ -33,12 +34,15 @@ def create(i: int) -> CreateAlert:
     return CreateAlert(alert_id=new_id(), message=f"m{i}", alias=f"a{i % 7}")
 
 
-async def test_snapshot_plus_tail_equals_full_replay() -> None:
-    """With snapshots every 10 events, loading gives the same state as folding everything."""
+@pytest.mark.parametrize("fork_from", [FORK_MIN_ALERTS, 0], ids=["inline", "forked"])
+async def test_snapshot_plus_tail_equals_full_replay(fork_from: int) -> None:
+    """With snapshots every 10 events, loading gives the same state as folding everything,
+    whether the actor encodes its snapshots itself or in a forked child."""
     async with fresh_database() as dsn, open_postgres_store(dsn) as store:
         clock = TrioClock()
         org_id, _ = await create_organization(store, clock, "acme")
-        async with open_org_supervisor(store, clock, snapshot_every=10) as sup:
+        options = {"snapshot_every": 10, "fork_snapshots_from": fork_from}
+        async with open_org_supervisor(store, clock, **options) as sup:
             for i in range(37):
                 await sup.submit(org_id, create(i), CTX)
             live = encode_state(await sup.read(org_id, lambda s: s))
