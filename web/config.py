@@ -73,6 +73,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api"
+    # CIDRs member-configured URLs (webhooks, Slack/Teams) may reach although not
+    # globally routable; everything else private, loopback, link-local... is refused.
+    outbound_allowed_networks: tuple[str, ...] = ()
     notify_timeout: float = 10.0  # seconds per attempt
     notify_retries: int = 3  # attempts per delivery, the first included
     notify_backoff: float = 0.5  # first retry's wait in seconds, doubling (with jitter)
@@ -136,6 +139,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True):
             slack_bot_token=get("PULSAR_SLACK_BOT_TOKEN", ""),
             slack_signing_secret=get("PULSAR_SLACK_SIGNING_SECRET", ""),
             slack_api_url=get("PULSAR_SLACK_API_URL", "https://slack.com/api").rstrip("/"),
+            outbound_allowed_networks=tuple(
+                network.strip()
+                for network in get("PULSAR_OUTBOUND_ALLOWED_NETWORKS", "").split(",")
+                if network.strip()
+            ),
             notify_timeout=float(get("PULSAR_NOTIFY_TIMEOUT", "10")),
             notify_retries=int(get("PULSAR_NOTIFY_RETRIES", "3")),
             notify_backoff=float(get("PULSAR_NOTIFY_BACKOFF", "0.5")),

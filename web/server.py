@@ -124,6 +124,7 @@ def delivery_config(config: Config) -> DeliveryConfig:
         smtp_tls=config.smtp_tls,
         slack_bot_token=config.slack_bot_token,
         slack_api_url=config.slack_api_url,
+        allowed_networks=config.outbound_allowed_networks,
         timeout=config.notify_timeout,
         attempts=config.notify_retries,
         backoff=config.notify_backoff,

@@ -3,10 +3,13 @@
 The I/O shell the outbox (``engine.paging``) hands each notification to:
 ``Transports.send(target, message) -> Result``. Rendering is pure
 (``render``); each channel module adds only its protocol; ``retry`` holds
-the back-off every outgoing HTTP call shares.
+the back-off every outgoing HTTP call shares; ``destinations`` and ``guard``
+keep member-configured URLs off non-global addresses (SSRF).
 """
 
+from engine.delivery.destinations import ALLOW_SETTING, OutboundPolicy, parse_networks
 from engine.delivery.email import TLS_MODES, EmailTransport, tls_mode
+from engine.delivery.guard import DestinationRefused, GuardedBackend, GuardedTransport
 from engine.delivery.message import CHANNELS, DeliveryError, Message, Result, Target, Transport
 from engine.delivery.render import (
     NO_SUMMARY,
@@ -29,6 +32,7 @@ from engine.delivery.transports import DeliveryConfig, Transports
 from engine.delivery.webhook import WebhookTransport, webhook_signature
 
 __all__ = [
+    "ALLOW_SETTING",
     "CHANNELS",
     "NO_SUMMARY",
     "SLACK_ACK",
@@ -36,8 +40,12 @@ __all__ = [
     "TLS_MODES",
     "DeliveryConfig",
     "DeliveryError",
+    "DestinationRefused",
     "EmailTransport",
+    "GuardedBackend",
+    "GuardedTransport",
     "Message",
+    "OutboundPolicy",
     "Result",
     "RetryPolicy",
     "SlackTransport",
@@ -50,6 +58,7 @@ __all__ = [
     "email_html",
     "email_subject",
     "email_text",
+    "parse_networks",
     "slack_message",
     "slack_update",
     "summary",

@@ -4,8 +4,10 @@ What is retried: connection errors, timeouts, 429 (honouring ``Retry-After``
 up to ``RetryPolicy.max_delay``) and 5xx. What is not: any other 4xx (the
 provider refused the message: retrying would only be refused again), 3xx
 (redirects are not followed: a notification URL that moved is a
-configuration error to report), and an invalid URL. ``post`` never raises for
-those; it returns what happened for the channel to turn into a ``Result``.
+configuration error to report), an invalid URL, and a destination the
+outbound policy refuses (``guard.DestinationRefused``: it would be refused
+again). ``post`` never raises for those; it returns what happened for the
+channel to turn into a ``Result``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import final
 import httpx
 import msgspec
 import trio
+
+from engine.delivery.guard import DestinationRefused
 
 __all__ = ["Attempted", "RetryPolicy", "describe", "post", "retry_after"]
 
@@ -84,6 +88,8 @@ async def post(
             response = await client.post(url, content=content, headers=dict(headers))
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
             return Attempted(response=None, error=f"invalid URL: {error}", attempts=failures + 1)
+        except DestinationRefused as error:
+            return Attempted(response=None, error=str(error), attempts=failures + 1)
         except httpx.TimeoutException as error:
             last = Attempted(response=None, error=_error("timed out", error), attempts=failures + 1)
             wait = None

@@ -10,7 +10,9 @@ channel is a reply broadcast in the first message's thread, and the first
 message is updated (``chat.update``) to say "Escalated" (S49); incoming
 webhooks cannot thread, so there every page is a new message. The
 interaction callback (``web/api/slack.py``) updates a message through
-``respond``.
+``respond``. Incoming webhooks and ``response_url``s come from outside, so
+they go through the ``hooks`` client (the outbound policy's); the Web API at
+the operator's ``PULSAR_SLACK_API_URL`` through ``client``.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ class SlackTransport:
         *,
         bot_token: str,
         api_url: str,
+        hooks: httpx.AsyncClient | None = None,
     ) -> None:
         self._client = client
+        self._hooks = hooks or client
         self._policy = policy
         self._token = bot_token
         self._api_url = api_url.rstrip("/")
@@ -82,7 +86,7 @@ class SlackTransport:
 
     async def _webhook(self, url: str, body: dict[str, Any]) -> Result:
         attempted = await post(
-            self._client,
+            self._hooks,
             url,
             content=msgspec.json.encode(body),
             headers={"Content-Type": _JSON},

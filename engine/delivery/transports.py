@@ -1,12 +1,17 @@
 """Every channel behind one object, opened once for the process's lifetime.
 
-``Transports(config)`` is an async context manager: it owns the one shared
-``httpx.AsyncClient`` (timeouts on every attempt; no redirects) and, when
-SMTP is configured, a trio-asyncio loop for aiosmtplib. ``send(target,
-message)`` dispatches on ``target.method`` and never raises for a delivery
-failure: an unconfigured channel, a refused message, an unreachable peer and
-even an unexpected error in a channel come back as ``Result(delivered=False)``
-(the last one logged), because the outbox must keep going.
+``Transports(config)`` is an async context manager: it owns two
+``httpx.AsyncClient``s (timeouts on every attempt; no redirects) and, when
+SMTP is configured, a trio-asyncio loop for aiosmtplib. URLs a member typed
+(webhooks, Slack incoming webhooks and interaction ``response_url``s, Teams
+workflows) go through the guarded one, which connects only to addresses the
+outbound policy allows (``guard``, ``destinations``: ``allowed_networks``);
+the operator's own endpoint (``slack_api_url``) through the other.
+``send(target, message)`` dispatches on ``target.method`` and never raises for
+a delivery failure: an unconfigured channel, a refused message or destination,
+an unreachable peer and even an unexpected error in a channel come back as
+``Result(delivered=False)`` (the last one logged), because the outbox must keep
+going.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import structlog
 import trio_asyncio
 
 from engine.clock import Clock, TrioClock
+from engine.delivery.destinations import OutboundPolicy
 from engine.delivery.email import EmailTransport, tls_mode
+from engine.delivery.guard import GuardedTransport
 from engine.delivery.message import Message, Result, Target
 from engine.delivery.retry import RetryPolicy
 from engine.delivery.slack import SlackTransport
@@ -39,9 +46,11 @@ class DeliveryConfig(msgspec.Struct, frozen=True, kw_only=True):
     """The channels' settings (``web.config.Config`` fills them from the environment).
 
     ``smtp_host`` empty turns email off; ``smtp_tls`` empty picks by port
-    (``email.tls_mode``). ``timeout`` bounds each attempt; ``attempts`` counts
-    the first; ``backoff`` is the first retry's wait, doubling up to
-    ``max_backoff`` (which also caps a provider's ``Retry-After``).
+    (``email.tls_mode``). ``allowed_networks`` (CIDRs) are reachable by
+    member-configured URLs although not globally routable
+    (``PULSAR_OUTBOUND_ALLOWED_NETWORKS``). ``timeout`` bounds each attempt;
+    ``attempts`` counts the first; ``backoff`` is the first retry's wait,
+    doubling up to ``max_backoff`` (which also caps a provider's ``Retry-After``).
     """
 
     smtp_host: str = ""
@@ -52,6 +61,7 @@ class DeliveryConfig(msgspec.Struct, frozen=True, kw_only=True):
     smtp_tls: str = ""
     slack_bot_token: str = ""
     slack_api_url: str = "https://slack.com/api"
+    allowed_networks: tuple[str, ...] = ()
     timeout: float = 10.0
     attempts: int = 3
     backoff: float = 0.5
@@ -68,7 +78,12 @@ class Transports:
     """The channels: ``async with Transports(config) as transports: await transports.send(...)``.
 
     ``mailer`` is the ``EmailTransport`` (``None`` without SMTP) for mail that
-    is not a notification; ``slack`` also answers Slack interactions.
+    is not a notification; ``slack`` also answers Slack interactions. A
+    ``client`` given is used for every channel as is (tests: no policy applies).
+
+    Raises:
+        ValueError: a bad setting (SMTP TLS mode, an allowed network that is not
+            a CIDR), at construction, so that it fails at start-up.
     """
 
     mailer: EmailTransport | None
@@ -82,6 +97,7 @@ class Transports:
         client: httpx.AsyncClient | None = None,
     ) -> None:
         tls_mode(config.smtp_port, config.smtp_tls)  # a bad setting fails at start-up
+        self.outbound = OutboundPolicy.from_setting(config.allowed_networks)
         self.config = config
         self._clock = clock
         self._client = client
@@ -93,14 +109,12 @@ class Transports:
         config, policy = self.config, self.config.policy()
         clock = self._clock or TrioClock(follow_wall_clock=True)
         async with AsyncExitStack() as stack:
-            client = self._client
-            if client is None:
-                client = await stack.enter_async_context(
-                    httpx.AsyncClient(
-                        timeout=httpx.Timeout(config.timeout),
-                        follow_redirects=False,
-                        headers={"User-Agent": "Pulsar"},
-                    )
+            if self._client is not None:
+                client = guarded = self._client
+            else:
+                client = await stack.enter_async_context(_client(config))
+                guarded = await stack.enter_async_context(
+                    _client(config, GuardedTransport(self.outbound))
                 )
             if config.smtp_host:
                 loop = await stack.enter_async_context(trio_asyncio.open_loop())
@@ -117,12 +131,16 @@ class Transports:
                     loop=loop,
                 )
             self.slack = SlackTransport(
-                client, policy, bot_token=config.slack_bot_token, api_url=config.slack_api_url
+                client,
+                policy,
+                bot_token=config.slack_bot_token,
+                api_url=config.slack_api_url,
+                hooks=guarded,
             )
             self._channels = {
-                "webhook": WebhookTransport(client, policy, clock),
+                "webhook": WebhookTransport(guarded, policy, clock),
                 "slack": self.slack,
-                "teams": TeamsTransport(client, policy),
+                "teams": TeamsTransport(guarded, policy),
             }
             self._stack = stack.pop_all()
         return self
@@ -173,3 +191,14 @@ class Transports:
         if channel is None:
             return Result(delivered=False, detail=f"unknown contact method {target.method!r}")
         return await channel.send(target, message)
+
+
+def _client(
+    config: DeliveryConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(config.timeout),
+        follow_redirects=False,
+        headers={"User-Agent": "Pulsar"},
+        transport=transport,
+    )

@@ -50,9 +50,11 @@ def paging_env(
     public_url: str = "",
     clock_start: datetime | None = None,
 ) -> dict[str, str]:
-    """The environment of a paging test server (test clock; SMTP on loopback, no TLS)."""
+    """The environment of a paging test server (test clock; SMTP on loopback, no TLS;
+    webhooks may reach the loopback peers)."""
     env = {
         "PULSAR_TEST_CLOCK": "1",
+        "PULSAR_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
         "PULSAR_NOTIFY_BACKOFF": "0.01",
         "PULSAR_NOTIFY_TIMEOUT": "30",  # a held-open send outlives the kill that cuts it
         "PULSAR_SMTP_FROM": "Pulsar <pulsar@pulsar.test>",

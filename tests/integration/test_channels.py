@@ -2,7 +2,10 @@
 
 What each channel sends (headers, signatures, payload shapes), what it retries
 (connection errors, timeouts, 429, 5xx, Slack ``ratelimited``) and what it
-does not (other 4xx, Slack ``ok: false``), all with a tiny back-off.
+does not (other 4xx, Slack ``ok: false``, a destination the outbound policy
+refuses), all with a tiny back-off. The peers listen on loopback, which the
+channels reach only because ``FAST`` allows 127.0.0.0/8
+(``PULSAR_OUTBOUND_ALLOWED_NETWORKS``); the policy's own tests set it empty.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from tests.helpers.loopback import Answer, open_http, open_smtp
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = "https://pulsar.example.com"
-FAST = {"backoff": 0.001, "attempts": 3, "timeout": 2.0}
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+FAST = {"backoff": 0.001, "attempts": 3, "timeout": 2.0, "allowed_networks": LOOPBACK}
+REFUSED = "; allow it with PULSAR_OUTBOUND_ALLOWED_NETWORKS"
 
 
 def message(**changes: Any) -> Message:
@@ -279,6 +284,68 @@ async def test_webhook_address_must_be_http() -> None:
     assert result.detail == "webhook address must be an http(s) URL"
     assert not bad.delivered
     assert bad.detail.startswith("invalid URL")
+
+
+# --- the outbound policy (SSRF) ------------------------------------------------------
+
+
+async def test_a_webhook_to_loopback_is_refused_by_default_and_not_retried() -> None:
+    """Without allowed networks nothing reaches the loopback peer: one failed result
+    saying why (no retries: it would be refused again)."""
+    async with open_http() as peer, transports(allowed_networks=()) as t:
+        result = await t.send(Target(method="webhook", address=peer.url("/hook")), message())
+    expected = f"refused: 127.0.0.1 is a loopback address{REFUSED}"
+    assert Result(delivered=False, detail=expected) == result
+    assert peer.requests == []
+
+
+async def test_a_webhook_to_loopback_is_delivered_when_loopback_is_allowed() -> None:
+    async with open_http() as peer, transports(allowed_networks=("127.0.0.0/8",)) as t:
+        result = await t.send(Target(method="webhook", address=peer.url("/hook")), message())
+    assert Result(delivered=True, detail="HTTP 200") == result
+    assert [r.path for r in peer.requests] == ["/hook"]
+
+
+async def test_a_name_resolving_to_loopback_is_refused_at_connect_time() -> None:
+    """``localhost`` is resolved when connecting and its address judged; allowed, the
+    request still names the host (``Host: localhost:<port>``)."""
+    async with open_http() as peer:
+        url = f"http://localhost:{peer.port}/hook"
+        async with transports(allowed_networks=()) as t:
+            refused = await t.send(Target(method="webhook", address=url), message())
+        async with transports() as t:
+            delivered = await t.send(Target(method="webhook", address=url), message())
+    assert refused.delivered is False
+    assert refused.detail.startswith("refused: localhost resolves to ")
+    assert refused.detail.endswith(f", a loopback address{REFUSED}")
+    assert delivered.delivered, delivered.detail
+    [request] = peer.requests
+    assert f"localhost:{peer.port}" == request.headers["host"]
+
+
+async def test_slack_and_teams_urls_are_refused_but_not_the_operators_slack_api() -> None:
+    """Member-typed Slack and Teams URLs (and a ``response_url``) obey the policy; the
+    Web API at PULSAR_SLACK_API_URL is the operator's and is reached."""
+    async with (
+        open_http() as peer,
+        transports(
+            allowed_networks=(), slack_bot_token="xoxb-1", slack_api_url=peer.url("/api")
+        ) as t,
+    ):
+        peer.default = Answer(body={"ok": True, "channel": "C1", "ts": "1.2"})
+        slack = await t.send(Target(method="slack", address=peer.url("/services/x")), message())
+        teams = await t.send(Target(method="teams", address=peer.url("/workflow")), message())
+        responded = await t.slack.respond(peer.url("/respond"), {"text": "x"})
+        api = await t.send(Target(method="slack", address="C1"), message())
+    refused = Result(delivered=False, detail=f"refused: 127.0.0.1 is a loopback address{REFUSED}")
+    assert [refused, refused, refused] == [slack, teams, responded]
+    assert Result(delivered=True, detail="ok", provider_ref="C1:1.2") == api
+    assert [r.path for r in peer.requests] == ["/api/chat.postMessage"]
+
+
+async def test_a_bad_allowed_network_fails_at_start_up() -> None:
+    with pytest.raises(ValueError, match="PULSAR_OUTBOUND_ALLOWED_NETWORKS"):
+        Transports(DeliveryConfig(allowed_networks=("intranet",)))
 
 
 # --- Slack ---------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 ``subject`` resolves the ``{user}`` of a path (an account id, an email, or
 ``me``) and enforces who may: the user themselves, or a principal with the
 CONFIGURE permission. ``add_method``/``change_method`` are the writes of contact
-methods with their verification mail; the rest converts time restrictions
-(Opsgenie's JSON, shared with schedules) and finds rules.
+methods with their verification mail (and a URL whose host is a refused literal
+address, e.g. ``http://127.0.0.1/``, is a 422 at once: ``check_destination``); the
+rest converts time restrictions (Opsgenie's JSON, shared with schedules) and finds
+rules.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine import (
     DeliveryError,
     NotificationRule,
     OrgState,
+    OutboundPolicy,
     Permission,
     Restriction,
     StepSpec,
@@ -47,6 +50,7 @@ __all__ = [
     "account_timezone",
     "add_method",
     "change_method",
+    "check_destination",
     "find_method",
     "find_rule",
     "member_named",
@@ -63,6 +67,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_URL_METHODS = frozenset({"slack", "teams", "webhook"})  # addresses that may be URLs
 
 
 @final
@@ -190,10 +195,27 @@ async def find_method(
     return found
 
 
+def check_destination(method: str, address: str | None) -> None:
+    """422 when a URL method's address names a host Pulsar will not send to.
+
+    Only a literal IP (or ``localhost``) is judged here; a host name is checked
+    each time a notification connects (``engine.delivery.guard``).
+    """
+    if method not in _URL_METHODS or address is None:
+        return
+    if not address.strip().lower().startswith(("http://", "https://")):
+        return  # a Slack channel id, or a bad URL the engine's checks name
+    policy = OutboundPolicy.from_setting(services().config.outbound_allowed_networks)
+    reason = policy.host_refusal(address.strip())
+    if reason is not None:
+        raise ApiError(422, "invalid_field", reason, field="address")
+
+
 async def add_method(
     account_id: str, email: str, method: str, address: str, name: str = ""
 ) -> dict[str, Any]:
     """Add a method; mail an email's code. The answer shows a webhook's secret (once)."""
+    check_destination(method, address)
     method_id = new_id()
     mailer = smtp_mailer() if method == "email" else None
     code, code_hash = new_code(method_id) if mailer is not None else (None, None)
@@ -227,6 +249,7 @@ async def change_method(
 ) -> dict[str, Any]:
     """Change a method; a new email address gets a new code (when SMTP is configured)."""
     old, _ = await find_method(account_id, email, method_id)
+    check_destination(old.method, body.address)
     mailer = smtp_mailer() if old.method == "email" and body.address is not None else None
     code, code_hash = new_code(method_id) if mailer is not None else (None, None)
     command = UpdateContactMethod(
