@@ -563,6 +563,7 @@ REQUESTS: tuple[Any, ...] = (
     ws.ClientFrame,
     ws.AlertsFilter,
     ws.AlertFilter,
+    ws.ChangesFilter,
 )
 RESPONSES: tuple[Any, ...] = (
     ErrorBody,

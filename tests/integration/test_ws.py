@@ -12,13 +12,14 @@ import pytest
 import trio
 from quart.testing.connections import WebsocketDisconnectError
 
-from engine import SYSTEM, AddMember, RemoveMember
+from engine import PAGING_EVENT_TYPES, SYSTEM, AddMember, RemoveMember
 from tests.helpers.app import Harness, Org, open_harness
 from tests.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
 
 WS = "/api/v1/ws"
+PAGING = frozenset(t.__name__ for t in PAGING_EVENT_TYPES)
 ALERTS = "/api/v1/alerts"
 PASSWORD = "correct horse battery"
 
@@ -658,3 +659,89 @@ async def test_changes_notify_each_configuration_change_by_area_and_id(api: Harn
         assert (frames[0]["event"]["area"], frames[0]["event"]["id"]) == ("api-keys", key_id)
         assert set(frames[0]["event"]) == {"topic", "version", "area", "id"}  # no secret
         assert frames[1]["replayed"] == 1
+
+
+async def read_key(api: Harness, **body: Any) -> str:
+    """A new API key's secret (``body``: its rights, team...; read only by default)."""
+    response = await api.post("/api/v1/api-keys", json={"name": "k", "rights": ["read"], **body})
+    assert response.status_code == 201, await response.get_data()
+    return str((await response.get_json())["data"]["key"])
+
+
+async def test_member_changes_notify_members_invitations_only_their_managers(
+    api: Harness,
+) -> None:
+    """Adding a member over REST: the member's note for every reader, its set-up
+    invitation's note only for a principal who may manage members."""
+    reader = await read_key(api)
+    async with connect(api) as manager, connect(api, reader) as socket:
+        await manager.subscribe("c", "changes")
+        await socket.subscribe("c", "changes")
+        response = await api.post(
+            "/api/v1/users", json={"email": "ann@example.com", "name": "Ann", "role": "member"}
+        )
+        assert response.status_code == 201, await response.get_data()
+        answer = await response.get_json()
+        user, invitation = answer["data"]["id"], answer["invitation"]["id"]
+        notes = await manager.deltas("c", 2)
+        assert [(n["area"], n["id"]) for n in notes] == [
+            ("members", user),
+            ("members", invitation),
+        ]
+        (note,) = await socket.deltas("c", 1)
+        assert (note["area"], note["id"]) == ("members", user)
+        await socket.nothing()
+
+
+async def test_the_audit_area_needs_audit_read_and_notes_each_flush(api: Harness) -> None:
+    """``audit`` is refused without ``audit:read``; with it, an alert (no configuration
+    area) is told as one note at the newest version, without an id."""
+    async with connect(api, await read_key(api)) as socket:
+        refused = await socket.subscribe("l", "changes", filter={"areas": ["audit"]})
+        assert (refused["type"], refused["id"], refused["code"]) == ("error", "l", "forbidden")
+        bad = await socket.subscribe("x", "changes", filter={"areas": ["nope"]})
+        assert (bad["type"], bad["code"]) == ("error", "invalid_filter")
+    async with connect(api) as socket:
+        snapshot = await socket.subscribe("l", "changes", filter={"areas": ["audit"]})
+        assert snapshot["type"] == "snapshot"
+        alert_id = await create(api)
+        head = await api.services.store.stream_version(api.org.org_id)
+        notes = await socket.deltas("l", 1)
+        while notes[-1]["version"] < head:  # the alert's batch (and paging) may come in parts
+            notes += await socket.deltas("l", 1)
+        assert {(n["area"], n["id"]) for n in notes} == {("audit", None)}
+        assert notes[-1]["version"] == head
+        assert any(e.type == "AlertCreated" for e in await read_alert(api, alert_id))
+
+
+async def read_alert(api: Harness, alert_id: str) -> list[Any]:
+    return list(await api.services.store.read_subject(api.org.org_id, alert_id))
+
+
+async def test_a_recorded_delivery_notifies_paging_subscribers(api: Harness) -> None:
+    """``paging`` (asked for): each paging event of an alert, up to the notifier's
+    record of the page's fate (failed here: no SMTP), names the alert; another
+    team's key hears nothing of it."""
+    teams = await api.post("/api/v1/teams", json={"name": "Web"})
+    assert teams.status_code == 201, await teams.get_data()
+    web = await read_key(api, team_id=(await teams.get_json())["data"]["id"])
+    response = await api.post(
+        "/api/v1/users", json={"email": "ann@example.com", "name": "Ann", "role": "member"}
+    )
+    assert response.status_code == 201, await response.get_data()
+    user = (await response.get_json())["data"]["id"]
+    async with connect(api) as socket, connect(api, web) as theirs:
+        await socket.subscribe("p", "changes", filter={"areas": ["paging"]})
+        await theirs.subscribe("p", "changes", filter={"areas": ["paging"]})
+        alert_id = await create(api, responders=[{"type": "user", "id": user}])
+        notes: list[dict[str, Any]] = []
+        failed: list[int] = []
+        while not failed or notes[-1]["version"] < failed[0]:
+            notes += await socket.deltas("p", 1)
+            log = await read_alert(api, alert_id)
+            failed = [e.version for e in log if e.type == "NotificationFailed"]
+        paging = [e.version for e in log if e.type in PAGING and e.version <= notes[-1]["version"]]
+        assert [n["version"] for n in notes] == paging  # one note per paging event
+        assert {(n["area"], n["id"]) for n in notes} == {("paging", alert_id)}
+        assert failed[0] in paging
+        await theirs.nothing()

@@ -23,7 +23,7 @@ the splice is byte-for-byte what encoding the Structs gives.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, final, get_args
 
 import msgspec
 
@@ -31,6 +31,7 @@ from web.api.heartbeats import HeartbeatOut
 from web.api.schemas import AlertOut, HistoryEntry
 
 __all__ = [
+    "CHANGE_AREA_NAMES",
     "TOPICS",
     "AlertChange",
     "AlertData",
@@ -40,8 +41,10 @@ __all__ = [
     "AlertsFilter",
     "Auth",
     "CaughtUp",
+    "ChangeArea",
     "ChangeNote",
     "ChangesData",
+    "ChangesFilter",
     "ClientFrame",
     "Counts",
     "CountsChange",
@@ -75,6 +78,21 @@ __all__ = [
 
 Topic = Literal["alerts", "alert", "counts", "oncall", "heartbeats", "changes"]
 TOPICS: Final = ("alerts", "alert", "counts", "oncall", "heartbeats", "changes")
+# What a ``changes`` note is about: a configuration list, members, an alert's paging
+# (on request), or — for ``audit`` only — any event of the log (on request).
+ChangeArea = Literal[
+    "maintenance",
+    "teams",
+    "members",
+    "api-keys",
+    "integrations",
+    "escalation-policies",
+    "schedules",
+    "routing-rules",
+    "paging",
+    "audit",
+]
+CHANGE_AREA_NAMES: Final[tuple[str, ...]] = get_args(ChangeArea)
 
 
 class _Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -95,7 +113,8 @@ class Auth(_Frame, frozen=True, kw_only=True, tag="auth"):
 class Subscribe(_Frame, frozen=True, kw_only=True, tag="subscribe"):
     """Subscribe to ``topic`` under the client-chosen ``id`` (unique per connection).
 
-    ``filter`` is topic-specific (``AlertsFilter``, ``AlertFilter``, or empty).
+    ``filter`` is topic-specific (``AlertsFilter``, ``AlertFilter``,
+    ``ChangesFilter``, or empty).
     ``since``: the last version the client saw; the answer is then the missed
     events (and ``caught_up``) instead of a snapshot when the gap is small.
     """
@@ -154,8 +173,16 @@ class AlertFilter(
 
 
 @final
+class ChangesFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The ``changes`` topic's filter: the areas to be told of (absent: every
+    configuration area and ``members``; ``paging`` and ``audit`` only when named)."""
+
+    areas: list[ChangeArea] | None = None
+
+
+@final
 class EmptyFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``counts``, ``oncall``, ``heartbeats`` and ``changes`` take no filter (``{}``)."""
+    """``counts``, ``oncall`` and ``heartbeats`` take no filter (``{}``)."""
 
 
 # -- payloads -----------------------------------------------------------------------
@@ -300,13 +327,15 @@ class HeartbeatChange(_Data, frozen=True, kw_only=True, tag="heartbeats"):
 
 @final
 class ChangeNote(_Data, frozen=True, kw_only=True, tag="changes"):
-    """Something of a configuration ``area`` changed (``maintenance``, ``teams``,
-    ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``,
-    ``routing-rules``): refetch that list over REST. ``id``: the subject's id, when the
+    """Something of ``area`` changed: a configuration list (``maintenance``,
+    ``teams``, ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``,
+    ``routing-rules``), the members and invitations (``members``), an alert's paging
+    (``paging``, ``id``: the alert's), or the log itself (``audit``: events up to
+    ``version``, ``id`` null): refetch over REST. ``id``: the subject's id, when the
     event has one. Ids only, never the data (no secrets, REST applies the scoping)."""
 
     version: int
-    area: str
+    area: ChangeArea
     id: str | None
 
 

@@ -36,6 +36,7 @@ from web.ws.protocol import (
     AlertsFilter,
     CaughtUp,
     ChangesData,
+    ChangesFilter,
     CountsData,
     EmptyFilter,
     Error,
@@ -245,11 +246,15 @@ async def _heartbeats(svc: Services, hub: Hub, client: Client, frame: Subscribe)
 
 
 async def _changes(svc: Services, hub: Hub, client: Client, frame: Subscribe) -> None:
-    _filter(frame, EmptyFilter)
+    areas = _filter(frame, ChangesFilter).areas
     key = client.principal
+    if areas is not None and "audit" in areas and not key.can(Permission.READ_AUDIT):
+        raise SubscribeError("forbidden", "the audit area needs the 'audit:read' permission")
+    # The principal as it is at delivery: a role change while subscribed counts.
+    changes_view = ChangesView(key.team_id, areas, can=lambda p: client.principal.can(p))
 
     def view(state: OrgState) -> tuple[Subscription, bool]:
-        sub = Subscription(frame.id, frame.topic, ChangesView(key.team_id), after=state.version)
+        sub = Subscription(frame.id, frame.topic, changes_view, after=state.version)
         hub.subscribe(client, sub, state)
         return sub, _resumes(frame, state.version, svc.config.ws_replay_limit)
 

@@ -26,11 +26,16 @@ Which events touch which topic:
   /heartbeats`` item shape, ``expired`` as of the event's time), or null once
   it is gone.
 * ``changes``: the committed events of the configuration areas
-  (``CHANGE_AREAS``: maintenance, teams, API keys, integrations, escalation
-  policies, schedules, routing rules); a notification ``{version, area, id}``
-  only, ids and never data, for the page to refetch its list over REST (which
-  applies a team-scoped key's scoping; the one list a team-scoped key sees only
-  a part of, API keys, is also filtered here: its team's keys only).
+  (``CHANGE_AREAS``: maintenance, teams, members and invitations, API keys,
+  integrations, escalation policies, schedules, routing rules) and, when the
+  subscription names them, of an alert's paging (``paging``) and of the whole
+  log (``audit``); a notification ``{version, area, id}`` only, ids and never
+  data, for the page to refetch over REST (which applies a team-scoped key's
+  scoping). A note is sent only to a principal who may read what it names
+  (``Note.visible_to``): a team-scoped key hears of its team's API keys and of
+  the paging of its team's alerts only; invitations need ``members:manage``;
+  ``audit`` needs ``audit:read`` and is one note per delivery (the newest
+  version, no id), as the audit page only needs to know that the log grew.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from engine import (
     HEARTBEAT_EVENT_TYPES,
     INTEGRATION_EVENT_TYPES,
     MAINTENANCE_EVENT_TYPES,
+    PAGING_EVENT_TYPES,
     PRIORITIES,
     ROUTING_EVENT_TYPES,
     SCHEDULE_EVENT_TYPES,
@@ -57,6 +63,7 @@ from engine import (
     AlertQuery,
     Heartbeat,
     OrgState,
+    Permission,
     ScheduleRecord,
     alert_filter,
     decode_event,
@@ -67,6 +74,7 @@ from web.api.schemas import AlertOut, alert_out, history_entry
 from web.ws.protocol import (
     AlertChange,
     AlertEntry,
+    ChangeArea,
     ChangeNote,
     Counts,
     CountsChange,
@@ -80,6 +88,7 @@ from web.ws.protocol import (
 __all__ = [
     "ALERT_TYPES",
     "CHANGE_AREAS",
+    "DEFAULT_AREAS",
     "HEARTBEAT_TYPES",
     "ONCALL_TYPES",
     "AlertView",
@@ -110,19 +119,29 @@ HEARTBEAT_TYPES: Final = frozenset(t.__name__ for t in HEARTBEAT_EVENT_TYPES)
 # Events that change nothing a list shows: the on-call timer's checkpoint, and the
 # iCalendar feed tokens (not on the schedules list; a user feed's target is a person).
 _UNLISTED: Final = frozenset({"OnCallChecked", "FeedTokenCreated", "FeedTokenRevoked"})
-_AREA_TYPES: Final[tuple[tuple[str, tuple[type, ...]], ...]] = (
+_AREA_TYPES: Final[tuple[tuple[ChangeArea, tuple[type, ...]], ...]] = (
     ("maintenance", MAINTENANCE_EVENT_TYPES),
     ("teams", TEAM_EVENT_TYPES),
+    (
+        "members",
+        tuple(t for t in ACCESS_EVENT_TYPES if t.__name__.startswith(("Member", "Invitation"))),
+    ),
     ("api-keys", tuple(t for t in ACCESS_EVENT_TYPES if t.__name__.startswith("ApiKey"))),
     ("integrations", INTEGRATION_EVENT_TYPES),
     ("escalation-policies", ESCALATION_EVENT_TYPES),
     ("schedules", SCHEDULE_EVENT_TYPES),
     ("routing-rules", ROUTING_EVENT_TYPES),
+    ("paging", PAGING_EVENT_TYPES),
 )
-CHANGE_AREAS: Final[Mapping[str, str]] = {
+CHANGE_AREAS: Final[Mapping[str, ChangeArea]] = {
     t.__name__: area for area, types in _AREA_TYPES for t in types if t.__name__ not in _UNLISTED
 }
-# The subject's id field, first match wins (a routing rule's event also names its team).
+# What a subscription without ``areas`` hears of; ``paging`` (every page of every
+# alert) and ``audit`` (every event) are busy, so they come only when named.
+DEFAULT_AREAS: Final = frozenset(CHANGE_AREAS.values()) - {"paging", "audit"}
+# The subject's id field, first match wins (a routing rule's event also names its team,
+# a team membership its member; an accepted invitation is named by its member, whom
+# every reader may list, not by the invitation, which only member managers may).
 _ID_FIELDS: Final = (
     "maintenance_id",
     "key_id",
@@ -131,28 +150,50 @@ _ID_FIELDS: Final = (
     "rule_id",
     "schedule_id",
     "team_id",
+    "account_id",
+    "invitation_id",
 )
+# Invitations are listed for member managers only (GET /invitations).
+_PERMISSION: Final[Mapping[str, Permission]] = {
+    "InvitationCreated": Permission.MANAGE_MEMBERS,
+    "InvitationRevoked": Permission.MANAGE_MEMBERS,
+}
+
+
+def _nothing(permission: Permission) -> bool:
+    return False
 
 
 @final
 class Note(msgspec.Struct, frozen=True, kw_only=True):
     """What a ``changes`` notification says, and who may see it."""
 
-    area: str
+    area: ChangeArea
     id: str | None
-    team: str | None = None  # an API key's team: a team-scoped key sees its team's only
+    # None: any reader; else a team-scoped principal sees it only for one of these
+    # teams (an API key's team; the team responders of the alert a page is about).
+    teams: frozenset[str] | None = None
+    permission: Permission | None = None  # needed besides ``read`` (invitations, audit)
 
-    def visible_to(self, team: str | None) -> bool:
-        """Whether a principal scoped to ``team`` (None: the whole organization) may see it."""
-        return team is None or self.area != "api-keys" or self.team == team
+    def visible_to(self, team: str | None, can: Callable[[Permission], bool]) -> bool:
+        """Whether a principal scoped to ``team`` (None: the whole organization) and
+        holding the permissions ``can`` admits may see it."""
+        if self.permission is not None and not can(self.permission):
+            return False
+        return team is None or self.teams is None or team in self.teams
 
 
-def change_note(envelope: Envelope, state: OrgState) -> Note | None:
-    """The ``changes`` notification of ``envelope`` (None: no configuration area's),
-    the API key's team looked up in ``state`` (after the batch)."""
+# Every event of no listed area: only an ``audit`` subscription hears of it.
+_LOG_ONLY: Final = Note(area="audit", id=None, permission=Permission.READ_AUDIT)
+
+
+def change_note(envelope: Envelope, state: OrgState) -> Note:
+    """The ``changes`` notification of ``envelope`` (of area ``audit`` when it is of
+    no listed area), with its audience looked up in ``state`` (after the batch): an
+    API key's team, the team responders of a paged alert."""
     area = CHANGE_AREAS.get(envelope.type)
     if area is None:
-        return None
+        return _LOG_ONLY
     subject = envelope.subject
     if subject is None:
         event = decode_event(envelope)
@@ -163,11 +204,15 @@ def change_note(envelope: Envelope, state: OrgState) -> Note | None:
                 break
         else:
             subject = getattr(getattr(event, "policy", None), "id", None)
-    team = None
+    teams = None
     if area == "api-keys" and subject is not None:
         key = state.access.api_keys.get(subject)
-        team = key.team_id if key is not None else None
-    return Note(area=area, id=subject, team=team)
+        teams = frozenset((key.team_id,) if key is not None and key.team_id else ())
+    elif area == "paging" and subject is not None:
+        alert = state.alerts.alerts.get(subject)
+        responders = alert.responders if alert is not None else ()
+        teams = frozenset(r.id for r in responders if r.type == "team")
+    return Note(area=area, id=subject, teams=teams, permission=_PERMISSION.get(envelope.type))
 
 
 Cells = dict[tuple[str, str], tuple[int, int]]  # (team id or "", priority) -> (open, unacked)
@@ -474,23 +519,52 @@ class HeartbeatsView(View):
 
 @final
 class ChangesView(View):
-    """The ``changes`` topic: which configuration area changed (ids only)."""
+    """The ``changes`` topic: which area changed (ids only), for the ``areas`` asked
+    for (None: ``DEFAULT_AREAS``).
 
-    def __init__(self, team: str | None) -> None:
-        self.team = team  # a team-scoped key: API keys of its team only
+    ``can`` answers whether the principal holds a permission *now* (a member's role
+    can change while subscribed): invitations need ``members:manage``, ``audit``
+    needs ``audit:read``. ``audit`` is one note per delivery: the newest version
+    of any event (whatever its area), no id.
+    """
+
+    def __init__(
+        self,
+        team: str | None,
+        areas: Iterable[str] | None = None,
+        *,
+        can: Callable[[Permission], bool] = _nothing,
+    ) -> None:
+        self.team = team  # a team-scoped key: its team's API keys and pages only
+        wanted = DEFAULT_AREAS if areas is None else frozenset(areas)
+        self.areas = wanted - {"audit"}
+        self.audit = "audit" in wanted
+        self._can = can
+
+    def _sees(self, note: Note | None) -> bool:
+        if note is None or note.area not in self.areas:
+            return False
+        return note.visible_to(self.team, self._can)
+
+    def _audits(self) -> bool:
+        return self.audit and self._can(Permission.READ_AUDIT)
 
     def weight(self, batch: Batch) -> int:
-        team = self.team
-        return sum(1 for c in batch.note_changes if c.note is not None and c.note.visible_to(team))
+        count = sum(1 for c in batch.note_changes if self._sees(c.note))
+        return count + 1 if batch.note_changes and self._audits() else count
 
     def deltas(self, batches: Iterable[Batch], after: int) -> list[tuple[int, bytes]]:
-        team = self.team
-        return [
-            (change.version, change.note_delta())
-            for batch in batches
-            for change in batch.note_changes
-            if change.version > after and change.note is not None and change.note.visible_to(team)
-        ]
+        out: list[tuple[int, bytes]] = []
+        newest = after
+        for batch in batches:
+            for change in batch.note_changes:
+                if change.version > after:
+                    newest = max(newest, change.version)
+                    if self._sees(change.note):
+                        out.append((change.version, change.note_delta()))
+        if newest > after and self._audits():
+            out.append((newest, encode(ChangeNote(version=newest, area="audit", id=None))))
+        return out
 
 
 def heartbeat_entry(

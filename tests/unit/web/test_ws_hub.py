@@ -355,8 +355,8 @@ async def test_changes_subscribers_get_configuration_notes_only() -> None:
     peer = Peer(hub, org)
     peer.subscribe("c", ChangesView(None))
     peer.subscribe("o", OnCallView())
-    commit(hub, org, alert("x"), heartbeat("db"))  # no configuration change: no batch
-    assert (hub.batches, peer.frames()) == (0, [])
+    commit(hub, org, alert("x"), heartbeat("db"))  # no configuration change: no frame
+    assert peer.frames() == []  # (the batch is the audit log's: see below)
     commit(hub, org, CreateTeam(team_id="t1", name="Ops"))
     commit(hub, org, CreateSchedule(schedule_id="s1", name="Ops", timezone="UTC"))
     frames = peer.frames()
@@ -367,6 +367,37 @@ async def test_changes_subscribers_get_configuration_notes_only() -> None:
         ("changes", "schedules", "s1"),
     ]
     assert hub.statistics().subscriptions == 2
+
+
+async def test_an_audit_subscriber_hears_of_every_batch_while_it_may_read_the_log() -> None:
+    """One ``audit`` note per flush, at the newest version, for events of any area or
+    none; a demotion (the hub updates the principal) stops them at once."""
+    hub, org = Hub(Config()), OrgLog()
+    org.commit(
+        CreateOrganization(
+            org_id="o1", name="acme", owner_account_id="u0", owner_email="u0@example.com"
+        ),
+        AddMember(account_id="u1", email="u1@example.com", role="admin", actor_role="owner"),
+    )
+    admin = Peer(
+        hub,
+        org,
+        kind="user",
+        id="u1",
+        role="admin",
+        permissions=frozenset({Permission.READ, Permission.READ_AUDIT}),
+    )
+    view = ChangesView(None, ["audit"], can=lambda p: admin.client.principal.can(p))
+    admin.subscribe("l", view)
+    commit(hub, org, alert("x"), heartbeat("db"))
+    commit(hub, org, CreateTeam(team_id="t1", name="Ops"))
+    (frame,) = admin.frames()
+    note = {"topic": "changes", "version": org.state.version, "area": "audit", "id": None}
+    assert (frame["type"], frame["event"]) == ("event", note)
+    commit(hub, org, ChangeMemberRole(account_id="u1", role="member", actor_role="owner"))
+    commit(hub, org, alert("y"))
+    assert admin.frames() == []
+    assert admin.closed == []
 
 
 async def test_changes_cost_nothing_without_a_changes_subscription(

@@ -14,33 +14,46 @@ from engine import (
     ESCALATION_EVENT_TYPES,
     INTEGRATION_EVENT_TYPES,
     MAINTENANCE_EVENT_TYPES,
+    PAGING_EVENT_TYPES,
     ROUTING_EVENT_TYPES,
     SCHEDULE_EVENT_TYPES,
     SYSTEM,
     TEAM_EVENT_TYPES,
+    AcceptInvitation,
     AcknowledgeAlert,
+    AddMember,
     AlertQuery,
+    ChangeMemberRole,
     CloseAlert,
     Command,
     CreateAlert,
     CreateApiKey,
     CreateHeartbeat,
+    CreateInvitation,
+    CreateOrganization,
     CreateTeam,
     DefaultResources,
     DeleteAlert,
     DeleteHeartbeat,
     DisableHeartbeat,
     ExpireHeartbeat,
+    NotificationRequested,
+    Permission,
     PingHeartbeat,
     PulsarError,
+    RecordDelivery,
+    RemoveMember,
     Responder,
     RevokeApiKey,
+    RevokeInvitation,
     UpdatePriority,
+    decode_event,
 )
 from tests.helpers.decider import NOW
 from tests.helpers.log import OrgLog
 from web.api.heartbeats import heartbeat_out
 from web.ws.protocol import (
+    CHANGE_AREA_NAMES,
     AlertChange,
     ChangeNote,
     CountsChange,
@@ -54,6 +67,7 @@ from web.ws.protocol import (
 from web.ws.topics import (
     ALERT_TYPES,
     CHANGE_AREAS,
+    DEFAULT_AREAS,
     HEARTBEAT_TYPES,
     AlertsView,
     AlertView,
@@ -370,23 +384,35 @@ def note_batch(org: Org, *commands: Command) -> Batch:
 
 def test_every_configuration_event_type_maps_to_its_area() -> None:
     """The areas come from the engine's per-area tuples; timer checkpoints and feed
-    tokens (on no list) and every other event type notify nothing."""
+    tokens (on no list) and every other event type are the audit log's only."""
+    members = (
+        "MemberAdded",
+        "MemberRoleChanged",
+        "MemberRemoved",
+        "InvitationCreated",
+        "InvitationAccepted",
+        "InvitationRevoked",
+    )
     expected = {
         **dict.fromkeys((t.__name__ for t in MAINTENANCE_EVENT_TYPES), "maintenance"),
         **dict.fromkeys((t.__name__ for t in TEAM_EVENT_TYPES), "teams"),
+        **dict.fromkeys(members, "members"),
         "ApiKeyCreated": "api-keys",
         "ApiKeyRevoked": "api-keys",
         **dict.fromkeys((t.__name__ for t in INTEGRATION_EVENT_TYPES), "integrations"),
         **dict.fromkeys((t.__name__ for t in ESCALATION_EVENT_TYPES), "escalation-policies"),
         **dict.fromkeys((t.__name__ for t in SCHEDULE_EVENT_TYPES), "schedules"),
         **dict.fromkeys((t.__name__ for t in ROUTING_EVENT_TYPES), "routing-rules"),
+        **dict.fromkeys((t.__name__ for t in PAGING_EVENT_TYPES), "paging"),
     }
     for quiet in ("OnCallChecked", "FeedTokenCreated", "FeedTokenRevoked"):
         del expected[quiet]
     assert dict(CHANGE_AREAS) == expected
     assert "MaintenanceStarted" in CHANGE_AREAS  # a window's status boundary redraws the list
-    for other in ("AlertCreated", "HeartbeatCreated", "MemberAdded", "OrganizationCreated"):
+    for other in ("AlertCreated", "HeartbeatCreated", "OrganizationCreated", "OnCallChecked"):
         assert other not in CHANGE_AREAS
+    assert set(CHANGE_AREAS.values()) | {"audit"} == set(CHANGE_AREA_NAMES)
+    assert set(CHANGE_AREA_NAMES) - {"paging", "audit"} == DEFAULT_AREAS
 
 
 def test_a_team_with_defaults_notifies_each_area_with_its_ids() -> None:
@@ -451,3 +477,111 @@ def test_a_spliced_changes_frame_is_the_encoded_struct() -> None:
     (event,) = [msgspec.json.Decoder(Delta).decode(d) for _, d in deltas]
     assert event == ChangeNote(version=1, area="teams", id="t")
     assert event_frame("c", deltas) == encode(EventFrame(id="c", version=1, event=event))
+
+
+def granted(*permissions: Permission) -> Any:
+    """A principal's ``can``: true for ``permissions`` only."""
+    return lambda permission: permission in permissions
+
+
+def test_members_and_invitations_notify_members_invitations_only_their_managers() -> None:
+    """Joins, role changes and removals name the member (anyone may list members);
+    an invitation names itself and reaches only a principal who may list invitations,
+    with the permission looked up at delivery; an accepted one names its new member."""
+    org = Org()
+    org.commit(CreateOrganization(org_id="o1", name="acme"))
+    invite = CreateInvitation(
+        invitation_id="i1",
+        email="bob@example.com",
+        role="member",
+        token_hash="h" * 8,
+        expires_at=NOW + timedelta(days=1),
+        actor_role="owner",
+    )
+    batch = note_batch(
+        org,
+        AddMember(account_id="ann", email="ann@example.com", role="viewer", actor_role="owner"),
+        ChangeMemberRole(account_id="ann", role="admin", actor_role="owner"),
+        invite,
+        AcceptInvitation(invitation_id="i1", account_id="bob"),
+        RemoveMember(account_id="ann", actor_role="owner"),
+        msgspec.structs.replace(invite, invitation_id="i2", email="cat@x.com", token_hash="c" * 8),
+        RevokeInvitation(invitation_id="i2"),
+    )
+    reader = decoded(ChangesView(None).deltas([batch], after=0))
+    assert [(n["area"], n["id"]) for n in reader] == [
+        ("members", "ann"),
+        ("members", "ann"),
+        ("members", "bob"),  # InvitationAccepted: the member, not the invitation
+        ("members", "bob"),  # MemberAdded
+        ("members", "ann"),
+    ]
+    holds: set[Permission] = {Permission.MANAGE_MEMBERS}
+    manager = ChangesView(None, can=lambda permission: permission in holds)
+    ids = [n["id"] for n in decoded(manager.deltas([batch], after=0))]
+    assert ids == ["ann", "ann", "i1", "bob", "bob", "ann", "i2", "i2"]
+    assert manager.weight(batch) == 8
+    holds.clear()  # demoted while subscribed
+    assert [n["id"] for n in decoded(manager.deltas([batch], after=0))] == ["ann"] * 2 + [
+        "bob",
+        "bob",
+        "ann",
+    ]
+    assert ChangesView(None, ["teams"]).deltas([batch], after=0) == []  # not asked for
+
+
+def paged_org() -> tuple[Org, str]:
+    """An organization whose alert ``a1`` (team t1's, paging ann) has a page requested:
+    the page's notification id."""
+    org = Org()
+    org.commit(CreateOrganization(org_id="o1", name="acme"))
+    org.commit(
+        AddMember(account_id="ann", email="ann@example.com", role="member", actor_role="owner"),
+        CreateTeam(team_id="t1", name="Ops"),
+    )
+    responders = (Responder(type="user", id="ann"), Responder(type="team", id="t1"))
+    envelopes = org.commit(CreateAlert(alert_id="a1", message="m", responders=responders))
+    (requested,) = [decode_event(e) for e in envelopes if e.type == "NotificationRequested"]
+    assert isinstance(requested, NotificationRequested)
+    return org, requested.notification_id
+
+
+def test_a_recorded_delivery_notifies_paging_subscribers_of_the_alert() -> None:
+    """``paging`` comes only when asked for: a delivery or failure names its alert, and a
+    team-scoped key hears of its team's alerts only."""
+    org, notification = paged_org()
+    delivered = note_batch(
+        org, RecordDelivery(notification_id=notification, alert_id="a1", delivered=True)
+    )
+    assert [c.type for c in delivered.note_changes] == ["NotificationDelivered"]
+    paging = ChangesView(None, ["paging"])
+    (note,) = decoded(paging.deltas([delivered], after=0))
+    assert (note["area"], note["id"], note["version"]) == ("paging", "a1", delivered.last)
+    assert ChangesView(None).deltas([delivered], after=0) == []  # not by default
+    assert len(ChangesView("t1", ["paging"]).deltas([delivered], after=0)) == 1
+    assert ChangesView("t2", ["paging"]).deltas([delivered], after=0) == []
+    assert ChangesView("t2", ["paging"]).weight(delivered) == 0
+
+
+def test_audit_subscribers_hear_of_every_event_once_per_delivery() -> None:
+    """Whatever the area (or none), ``audit`` is one note at the newest version after
+    ``after``, no id, and only while the principal may read the audit log."""
+    org, _ = paged_org()
+    first = note_batch(org, create("a2"), CreateTeam(team_id="t2", name="Web"))
+    second = note_batch(org, create("a3"))
+    holds = {Permission.READ_AUDIT}
+    audit = ChangesView(None, ["audit"], can=lambda permission: permission in holds)
+    assert audit.weight(first) == 1
+    assert decoded(audit.deltas([first, second], after=0)) == [
+        {"topic": "changes", "version": second.last, "area": "audit", "id": None}
+    ]
+    assert decoded(audit.deltas([first, second], after=second.last)) == []
+    both = ChangesView(None, ["teams", "audit"], can=granted(Permission.READ_AUDIT))
+    assert [(n["area"], n["version"]) for n in decoded(both.deltas([first], after=0))] == [
+        ("teams", first.last),
+        ("audit", first.last),
+    ]
+    holds.clear()  # demoted while subscribed
+    assert (audit.weight(second), audit.deltas([second], after=0)) == (0, [])
+    assert ChangesView(None, ["audit"]).deltas([first], after=0) == []  # without the right
+    assert ChangesView(None, can=granted(Permission.READ_AUDIT)).deltas([second], 0) == []

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditPage } from './api/types.gen';
-import { actorLabel, auditQuery, emptyAuditFilter, eventSummary, fetchAuditPage, humanType } from './admin-audit';
+import {
+	actorLabel,
+	auditQuery,
+	emptyAuditFilter,
+	eventSummary,
+	fetchAuditPage,
+	followsNewEntries,
+	humanType,
+	mergeNewer
+} from './admin-audit';
 
 describe('audit filters', () => {
 	it('become the API query, empty fields left out', () => {
@@ -77,5 +86,42 @@ describe('audit paging', () => {
 		let calls = 0;
 		const empty = await fetchAuditPage(async () => (calls++, page([], 10)), null, 3, 4);
 		expect([calls, empty.next]).toEqual([4, 10]);
+	});
+});
+
+describe('audit entries arriving live', () => {
+	const entry = (version: number): AuditEntry => ({
+		version,
+		type: 'X',
+		recorded_at: '2030-01-01T00:00:00Z',
+		actor: { kind: 'system', id: 'pulsar', remote_addr: '', user_agent: '' },
+		request_id: '',
+		event: {}
+	});
+	const versions = (list: AuditEntry[]) => list.map((e) => e.version);
+
+	it('go on top of what is shown, older pages kept', () => {
+		const shown = [9, 8, 5, 4, 3].map(entry); // two pages loaded
+		const merged = mergeNewer(shown, [12, 10, 9, 8].map(entry), 8);
+		expect(merged.fresh).toBe(false);
+		expect(versions(merged.entries)).toEqual([12, 10, 9, 8, 5, 4, 3]);
+		expect(versions(shown)).toEqual([9, 8, 5, 4, 3]); // not mutated
+		expect(mergeNewer(shown, [9, 8].map(entry), null)).toEqual({ entries: shown, fresh: false });
+	});
+
+	it('start the list afresh when more arrived than a page holds (never a gap)', () => {
+		const shown = [9, 8].map(entry);
+		expect(mergeNewer(shown, [14, 13].map(entry), 13)).toEqual({ entries: [14, 13].map(entry), fresh: true });
+		// a narrow filter: the page stops above what is shown, but its cursor is past it
+		expect(versions(mergeNewer(shown, [14].map(entry), 10).entries)).toEqual([14, 9, 8]);
+		expect(mergeNewer([], [3].map(entry), null)).toEqual({ entries: [entry(3)], fresh: true });
+	});
+
+	it('can match no filter that ends in the past', () => {
+		const now = Date.parse('2030-01-01T12:00:00Z');
+		expect(followsNewEntries({ limit: 50 }, now)).toBe(true);
+		expect(followsNewEntries({ since: '2029-01-01T00:00:00Z' }, now)).toBe(true);
+		expect(followsNewEntries({ until: '2030-01-01T11:00:00Z' }, now)).toBe(false);
+		expect(followsNewEntries({ until: '2030-01-02T00:00:00Z' }, now)).toBe(true);
 	});
 });

@@ -136,3 +136,27 @@ export async function fetchAuditPage(
 	}
 	return { entries, next };
 }
+
+/** Whether entries recorded from now on can match `query` (no `until` in the past). */
+export function followsNewEntries(query: Query, now: number): boolean {
+	return typeof query.until !== 'string' || Date.parse(query.until) > now;
+}
+
+/**
+ * `shown` (newest first) with the entries of `latest` (the newest page of the same
+ * filter, whose continuation is `latestNext`) that are newer than its first one put
+ * on top: the log grew, the older pages loaded so far stay. When `latest` does not
+ * reach down to what is shown (more new entries than a page), the list starts afresh
+ * from `latest` (`fresh`; continue at `latestNext`), so it never shows a gap.
+ */
+export function mergeNewer(
+	shown: readonly AuditEntry[],
+	latest: readonly AuditEntry[],
+	latestNext: number | null
+): { entries: AuditEntry[]; fresh: boolean } {
+	const top = shown[0]?.version;
+	if (top === undefined) return { entries: [...latest], fresh: true };
+	const added = latest.filter((e) => e.version > top);
+	const reaches = added.length < latest.length || latestNext === null || latestNext <= top + 1;
+	return reaches ? { entries: [...added, ...shown], fresh: false } : { entries: [...latest], fresh: true };
+}

@@ -980,11 +980,11 @@ export interface HeartbeatChange {
 	heartbeat: HeartbeatOut | null;
 }
 
-/** Something of a configuration ``area`` changed (``maintenance``, ``teams``, ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``, ``routing-rules``): refetch that list over REST. ``id``: the subject's id, when the event has one. Ids only, never the data (no secrets, REST applies the scoping). */
+/** Something of ``area`` changed: a configuration list (``maintenance``, ``teams``, ``api-keys``, ``integrations``, ``escalation-policies``, ``schedules``, ``routing-rules``), the members and invitations (``members``), an alert's paging (``paging``, ``id``: the alert's), or the log itself (``audit``: events up to ``version``, ``id`` null): refetch over REST. ``id``: the subject's id, when the event has one. Ids only, never the data (no secrets, REST applies the scoping). */
 export interface ChangeNote {
 	topic: "changes";
 	version: number;
-	area: string;
+	area: "api-keys" | "audit" | "escalation-policies" | "integrations" | "maintenance" | "members" | "paging" | "routing-rules" | "schedules" | "teams";
 	id: string | null;
 }
 
@@ -1294,4 +1294,9 @@ export interface AlertsFilter {
 export interface AlertFilter {
 	id: string;
 	identifierType?: "alias" | "id" | "tiny";
+}
+
+/** The ``changes`` topic's filter: the areas to be told of (absent: every configuration area and ``members``; ``paging`` and ``audit`` only when named). */
+export interface ChangesFilter {
+	areas?: ("api-keys" | "audit" | "escalation-policies" | "integrations" | "maintenance" | "members" | "paging" | "routing-rules" | "schedules" | "teams")[] | null;
 }
