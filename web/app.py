@@ -34,6 +34,7 @@ from web.auth.links import ActionLinks
 from web.auth.principal import Principal, authenticate
 from web.auth.routes import access_of
 from web.auth.tokens import Passwords, TokenService
+from web.compat.encoded_paths import EncodedPathMap
 from web.compat.prefix import opsgenie_path
 from web.config import Config
 from web.errors import ApiError, error_response, from_engine, from_validation
@@ -68,8 +69,14 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class _App(QuartTrio):
+    """Routes on the undecoded path: an identifier may hold ``%2F`` (web.compat.encoded_paths)."""
+
+    url_map_class = EncodedPathMap
+
+
 def create_app(services: Services) -> QuartTrio:
-    app = QuartTrio(__name__)
+    app = _App(__name__)
     # The larger (webhook) limit bounds every body as it streams in; ``body_limit``
     # holds other routes to theirs (by Content-Length, before anything is read).
     config = services.config

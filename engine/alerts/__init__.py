@@ -22,6 +22,7 @@ from engine.alerts.commands import (
     CreateAlert,
     DeleteAlert,
     EscalateAlert,
+    OneAlertCommand,
     RemoveDetails,
     RemoveTags,
     SnoozeAlert,
@@ -31,10 +32,12 @@ from engine.alerts.commands import (
     UpdateMessage,
     UpdatePriority,
 )
-from engine.alerts.decider import decide, evolve, find_alert
+from engine.alerts.decider import decide, evolve, find_alert, stale_firing
 from engine.alerts.events import (
     ALERT_EVENT_TYPES,
+    ALIAS_EVENT_TYPES,
     AlertAcknowledged,
+    AlertAliasResolved,
     AlertAssigned,
     AlertClosed,
     AlertCreated,
@@ -54,6 +57,7 @@ from engine.alerts.events import (
     AlertTagsRemoved,
     AlertUnacknowledged,
     AlertUnsnoozed,
+    AliasEvent,
     subject_of,
 )
 from engine.alerts.queries import (
@@ -79,6 +83,7 @@ from engine.alerts.state import (
 __all__ = [
     "ALERT_COMMAND_TYPES",
     "ALERT_EVENT_TYPES",
+    "ALIAS_EVENT_TYPES",
     "PRIORITIES",
     "RESPONDER_TYPES",
     "SORT_FIELDS",
@@ -90,6 +95,7 @@ __all__ = [
     "AddTags",
     "Alert",
     "AlertAcknowledged",
+    "AlertAliasResolved",
     "AlertAssigned",
     "AlertClosed",
     "AlertCommand",
@@ -113,6 +119,7 @@ __all__ = [
     "AlertUnacknowledged",
     "AlertUnsnoozed",
     "AlertsState",
+    "AliasEvent",
     "AssignAlert",
     "CloseAlert",
     "CloseAlertByAlias",
@@ -121,6 +128,7 @@ __all__ = [
     "EscalateAlert",
     "Integration",
     "Note",
+    "OneAlertCommand",
     "RemoveDetails",
     "RemoveTags",
     "Report",
@@ -140,5 +148,6 @@ __all__ = [
     "initial_state",
     "list_alerts",
     "next_due",
+    "stale_firing",
     "subject_of",
 ]

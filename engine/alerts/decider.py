@@ -13,6 +13,15 @@ are rejected with ``alert_closed``, except notes, tags, details and delete, whic
 or remove closed alerts as well. A non-empty ``note`` on an accepted action is appended as
 an ``AlertNoteAdded`` after the action's own events, even when the action changed nothing.
 
+Out-of-order webhooks (Alertmanager, Grafana): a resolve carrying the episode's end
+(``CloseAlertByAlias.ends_at``) is remembered per integration and alias
+(``AlertAliasResolved``), even when there was no open alert to close. A firing whose start
+(``CreateAlert.starts_at``) is not after that end belongs to an episode already resolved,
+delivered late: it is stale, and opens, re-opens or counts nothing (``[]``; the org
+outcome says ``stale``). A new episode starts later than the last one ended, so it opens
+a new alert. Timestamps are the sender's own, compared with each other only, never with
+``now``.
+
 Rejection codes: ``alert_not_found`` (:class:`~engine.errors.NotFound`), ``alert_closed``,
 ``alert_exists``, ``invalid_snooze_end`` (field ``endTime``) and ``invalid_field`` (field =
 Opsgenie JSON field name).
@@ -22,14 +31,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from engine.alerts import commands as c
 from engine.alerts import events as e
 from engine.alerts.state import Alert, AlertsState, Note, Report
 from engine.errors import NotFound, Rejected
 
-__all__ = ["decide", "evolve", "find_alert"]
+__all__ = ["decide", "evolve", "find_alert", "stale_firing"]
 
 IDENTIFIER_TYPES = ("id", "tiny", "tinyId", "alias")
 
@@ -73,7 +82,39 @@ def find_alert(state: AlertsState, identifier: str, identifier_type: str = "id")
     return alert
 
 
-def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e.AlertEvent]:
+def stale_firing(state: AlertsState, command: c.CreateAlert) -> bool:
+    """
+    Tell whether ``command`` is a late firing of an episode already resolved.
+
+    Args:
+        state: the alerts state.
+        command: a create, with the sender's ``starts_at`` (or without: never stale).
+
+    Returns:
+        True when a resolve of the same integration and alias ended at or after
+        ``starts_at``.
+    """
+    if command.starts_at is None or command.starts_at.tzinfo is None:
+        return False
+    integration = command.integration.id if command.integration is not None else ""
+    alias = command.alias.strip() or command.alert_id
+    until = state.resolved_until.get(integration, {}).get(alias)
+    return until is not None and command.starts_at <= until
+
+
+@overload
+def decide(state: AlertsState, command: c.OneAlertCommand, now: datetime) -> list[e.AlertEvent]: ...
+
+
+@overload
+def decide(
+    state: AlertsState, command: c.AlertCommand, now: datetime
+) -> list[e.AlertEvent | e.AliasEvent]: ...
+
+
+def decide(
+    state: AlertsState, command: c.AlertCommand, now: datetime
+) -> list[e.AlertEvent] | list[e.AlertEvent | e.AliasEvent]:
     """
     Decide which events ``command`` causes against ``state`` at time ``now``.
 
@@ -83,18 +124,28 @@ def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e
         now: the current time, timezone-aware UTC, stamped on every event as ``at``.
 
     Returns:
-        The events to append, in order; ``[]`` for an accepted command that changes nothing.
+        The events to append, in order; ``[]`` for an accepted command that changes nothing
+        (a stale firing too). Only ``CloseAlertByAlias`` may emit an ``AliasEvent``.
 
     Raises:
         NotFound: ``alert_not_found``.
         Rejected: ``alert_closed``, ``alert_exists``, ``invalid_snooze_end``,
             ``invalid_field``.
     """
+    if isinstance(command, c.CloseAlertByAlias):
+        return _close_by_alias(state, command, now)
+    return _decide(state, command, now)
+
+
+def _decide(state: AlertsState, command: c.OneAlertCommand, now: datetime) -> list[e.AlertEvent]:
     match command:
         case c.CreateAlert():
             return _create(state, command, now)
-        case c.CloseAlertByAlias() | c.AcknowledgeAlertByAlias():
-            return _by_alias(state, command, now)
+        case c.AcknowledgeAlertByAlias():
+            alert_id = _own_open_alert(state, command)
+            if alert_id is None:
+                return []
+            return _decide(state, c.AcknowledgeAlert(alert_id=alert_id, **_who(command)), now)
         case c.UnsnoozeAlert():
             until = state.snoozed_until.get(command.alert_id)
             if until is None or until > now:
@@ -123,20 +174,41 @@ def decide(state: AlertsState, command: c.AlertCommand, now: datetime) -> list[e
             return events
 
 
-def _by_alias(
-    state: AlertsState, command: c.CloseAlertByAlias | c.AcknowledgeAlertByAlias, now: datetime
-) -> list[e.AlertEvent]:
-    """Close or acknowledge the open alert with the command's alias; none is a no-op."""
+def _close_by_alias(
+    state: AlertsState, command: c.CloseAlertByAlias, now: datetime
+) -> list[e.AlertEvent | e.AliasEvent]:
+    """Close the integration's open alert with the alias (none is a no-op); an ``ends_at``
+    later than the alias's last one is recorded as well, alert or not."""
+    c.check_aware("endsAt", command.ends_at)
+    events: list[e.AlertEvent | e.AliasEvent] = []
+    alert_id = _own_open_alert(state, command)
+    if alert_id is not None:
+        events += _decide(state, c.CloseAlert(alert_id=alert_id, **_who(command)), now)
+    ends_at = command.ends_at
+    until = state.resolved_until.get(command.integration_id, {}).get(command.alias)
+    if ends_at is not None and (until is None or ends_at > until):
+        resolved = e.AlertAliasResolved(
+            at=now, alias=command.alias, integration_id=command.integration_id, ends_at=ends_at
+        )
+        events.append(resolved)
+    return events
+
+
+def _own_open_alert(
+    state: AlertsState, command: c.CloseAlertByAlias | c.AcknowledgeAlertByAlias
+) -> str | None:
+    """The open alert with the command's alias, unless opened through another integration
+    than a non-empty ``integration_id`` (or by the API): not that integration's to touch."""
     alert_id = state.open_by_alias.get(command.alias)
-    if alert_id is None:
-        return []
+    if alert_id is None or not command.integration_id:
+        return alert_id
     integration = state.alerts[alert_id].integration
-    if command.integration_id and (integration is None or integration.id != command.integration_id):
-        return []
-    who = {"user": command.user, "source": command.source, "note": command.note}
-    if isinstance(command, c.CloseAlertByAlias):
-        return decide(state, c.CloseAlert(alert_id=alert_id, **who), now)
-    return decide(state, c.AcknowledgeAlert(alert_id=alert_id, **who), now)
+    owned = integration is not None and integration.id == command.integration_id
+    return alert_id if owned else None
+
+
+def _who(command: c.CloseAlertByAlias | c.AcknowledgeAlertByAlias) -> dict[str, str]:
+    return {"user": command.user, "source": command.source, "note": command.note}
 
 
 _CLOSED_OK = (c.CloseAlert, c.AddTags, c.RemoveTags, c.AddDetails, c.RemoveDetails)
@@ -180,6 +252,8 @@ _MS = timedelta(milliseconds=1)
 
 def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e.AlertEvent]:
     cmd = c.check_create(command)
+    if stale_firing(state, cmd):
+        return []
     existing_id = state.open_by_alias.get(cmd.alias)
     events: list[e.AlertEvent]
     if existing_id is not None:
@@ -342,7 +416,7 @@ def _required_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
 # -- evolve --------------------------------------------------------------------------------
 
 
-def evolve(state: AlertsState, event: e.AlertEvent) -> AlertsState:
+def evolve(state: AlertsState, event: e.AlertEvent | e.AliasEvent) -> AlertsState:
     """
     Fold ``event`` into ``state`` IN PLACE and return the same object.
 
@@ -360,6 +434,9 @@ def evolve(state: AlertsState, event: e.AlertEvent) -> AlertsState:
     """
     if type(event) is e.AlertCreated:
         _apply_created(state, event)
+        return state
+    if type(event) is e.AlertAliasResolved:
+        _apply_alias_resolved(state, event)
         return state
     alert = state.alerts.get(event.alert_id)
     if alert is not None:
@@ -510,6 +587,12 @@ def _apply_created(state: AlertsState, event: e.AlertCreated) -> None:
     state.ids_by_alias[event.alias] = (*state.ids_by_alias.get(event.alias, ()), event.alert_id)
     state.by_tiny_id[event.tiny_id] = event.alert_id
     state.next_tiny_id = max(state.next_tiny_id, event.tiny_id + 1)
+
+
+def _apply_alias_resolved(state: AlertsState, event: e.AlertAliasResolved) -> None:
+    ends = state.resolved_until.setdefault(event.integration_id, {})
+    until = ends.get(event.alias)
+    ends[event.alias] = event.ends_at if until is None else max(until, event.ends_at)
 
 
 def _unsnooze(state: AlertsState, alert: Alert) -> None:

@@ -7,6 +7,10 @@ never recomputes a decision and never reads anything but the event and the state
 Every event carries ``alert_id`` and ``at`` (the time the actor stamped on the command);
 action events also carry the acting ``user`` and ``source`` (``""`` when not given).
 
+One event is about an alias rather than one alert: ``AlertAliasResolved`` (union
+``AliasEvent``), the end of an episode a webhook resolved. It has no subject, so it is in
+no alert's history and not in ``ALERT_EVENT_TYPES`` (the alert's own events).
+
 Evolution (msgspec rules): new fields get defaults; a field's type never changes; a changed
 meaning gets a new versioned event with an ``upcast_v1_v2`` upcaster.
 """
@@ -22,7 +26,9 @@ from engine.alerts.state import Integration, Responder
 
 __all__ = [
     "ALERT_EVENT_TYPES",
+    "ALIAS_EVENT_TYPES",
     "AlertAcknowledged",
+    "AlertAliasResolved",
     "AlertAssigned",
     "AlertClosed",
     "AlertCreated",
@@ -42,6 +48,7 @@ __all__ = [
     "AlertTagsRemoved",
     "AlertUnacknowledged",
     "AlertUnsnoozed",
+    "AliasEvent",
     "subject_of",
 ]
 
@@ -246,6 +253,27 @@ ALERT_EVENT_TYPES: Final[tuple[type[AlertEvent], ...]] = (
     AlertResponderAdded,
     AlertDeleted,
 )
+
+
+@final
+class AlertAliasResolved(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="type"):
+    """Integration ``integration_id`` resolved the episode of ``alias`` that ended at
+    ``ends_at`` (later than any before): a firing of theirs that began no later is stale.
+
+    Recorded with the ``AlertClosed`` of a resolve, or alone when there was no open alert
+    to close (a resolve delivered before its firing).
+    """
+
+    at: datetime
+    alias: str
+    integration_id: str
+    ends_at: datetime
+
+
+AliasEvent = AlertAliasResolved
+"""Events about an alias across its alerts (no subject)."""
+
+ALIAS_EVENT_TYPES: Final[tuple[type[AliasEvent], ...]] = (AlertAliasResolved,)
 
 
 def subject_of(event: AlertEvent) -> str | None:

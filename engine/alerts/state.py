@@ -128,6 +128,9 @@ class AlertsState(msgspec.Struct, kw_only=True):
         by_tiny_id: tiny id -> alert id.
         next_tiny_id: the tiny id the next new alert gets (per org, from 1, never reused).
         snoozed_until: alert id -> snooze end, for open snoozed alerts only (timer index).
+        resolved_until: integration id -> alias -> the latest ``endsAt`` of a resolve
+            applied to that alias (``AlertAliasResolved``): firings of theirs that began
+            no later are stale. Kept for good (one entry per alias a webhook resolved).
     """
 
     alerts: dict[str, Alert] = msgspec.field(default_factory=dict)
@@ -136,6 +139,7 @@ class AlertsState(msgspec.Struct, kw_only=True):
     by_tiny_id: dict[int, str] = msgspec.field(default_factory=dict)
     next_tiny_id: int = 1
     snoozed_until: dict[str, datetime] = msgspec.field(default_factory=dict)
+    resolved_until: dict[str, dict[str, datetime]] = msgspec.field(default_factory=dict)
 
 
 def initial_state() -> AlertsState:

@@ -133,6 +133,7 @@ def _evolvers() -> dict[type, _Evolver]:
         (maintenance.MAINTENANCE_EVENT_TYPES, lambda s, e: maintenance.evolve(s.maintenance, e)),
         (routing.ROUTING_EVENT_TYPES, lambda s, e: routing.evolve(s.routing, e)),
         (alerts.ALERT_EVENT_TYPES, _evolve_alert),
+        (alerts.ALIAS_EVENT_TYPES, lambda s, e: alerts.evolve(s.alerts, e)),
     ]
     return {kind: apply for types, apply in areas for kind in types}
 
@@ -222,8 +223,10 @@ def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcom
         result = "deduplicated"
     elif events and isinstance(events[0], alerts.AlertCreated):
         result = "created"
-    else:
-        result = "updated" if events else "noop"
+    elif isinstance(command, alerts.CreateAlert) and alerts.stale_firing(state.alerts, command):
+        return Outcome(result="stale")  # a late firing of an episode already resolved: no alert
+    else:  # a resolve that only recorded its episode's end (AlertAliasResolved) names no alert
+        result = "updated" if events and alert_id else "noop"
     if alert is None:
         return Outcome(result=result, alert_id=alert_id)
     return Outcome(result=result, alert_id=alert.id, tiny_id=alert.tiny_id, count=alert.count)

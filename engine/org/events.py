@@ -8,7 +8,7 @@ from typing import final
 import msgspec
 
 from engine.access import ACCESS_EVENT_TYPES, AccessCommand, AccessEvent
-from engine.alerts import ALERT_EVENT_TYPES, AlertCommand, AlertEvent
+from engine.alerts import ALERT_EVENT_TYPES, ALIAS_EVENT_TYPES, AlertCommand, AlertEvent, AliasEvent
 from engine.contacts import CONTACT_EVENT_TYPES, ContactCommand, ContactEvent
 from engine.escalations import ESCALATION_EVENT_TYPES, EscalationCommand, EscalationEvent
 from engine.heartbeats import HEARTBEAT_EVENT_TYPES, HeartbeatCommand, HeartbeatEvent
@@ -37,6 +37,7 @@ class RequestRecorded(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_f
 Event = (
     AccessEvent
     | AlertEvent
+    | AliasEvent
     | IntegrationEvent
     | HeartbeatEvent
     | ScheduleEvent
@@ -67,6 +68,7 @@ Command = (
 EVENT_TYPES: tuple[type, ...] = (
     *ACCESS_EVENT_TYPES,
     *ALERT_EVENT_TYPES,
+    *ALIAS_EVENT_TYPES,
     *INTEGRATION_EVENT_TYPES,
     *HEARTBEAT_EVENT_TYPES,
     *SCHEDULE_EVENT_TYPES,

@@ -41,14 +41,14 @@ __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", 
 
 # Bump whenever the shape of OrgState (or any area state) changes: snapshots of
 # another schema version are ignored and the state is folded from the log.
-SNAPSHOT_SCHEMA_VERSION = 5
+SNAPSHOT_SCHEMA_VERSION = 6
 
 
 @final
 class Outcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """What a command did, as answered to its caller (and to its retries)."""
 
-    result: str  # "created" | "deduplicated" | "updated" | "noop"
+    result: str  # "created" | "deduplicated" | "updated" | "noop" | "stale"
     alert_id: str | None = None
     tiny_id: int | None = None
     count: int | None = None

@@ -8,12 +8,16 @@ grafana/alerting's webhook notifier and go-pagerduty's ``V2Event`` serialize.
 
 For each format: firing creates (alias, message, tags, details, priority), a repeat
 deduplicates (``count``), resolved closes, and a resolve that arrives before its firing is
-accepted and changes nothing: no alert is created, the later firing opens one (Opsgenie's
-"close of an unknown alias" and PagerDuty's "resolve of an unknown dedup_key" rule,
-compat-api.md §1.5 and §5; README "Integrations and webhooks"). In a batch, a malformed
-item is answered ``rejected`` with its index and the reason while the others are kept; a
-body that is not a payload is 4xx in the JSON error shape. PagerDuty sends one event per
-request, so it has no batch: a malformed event is 400 in PagerDuty's error shape.
+accepted and creates nothing (Opsgenie's "close of an unknown alias" and PagerDuty's
+"resolve of an unknown dedup_key" rule, compat-api.md §1.5 and §5; README "Integrations
+and webhooks"). What the late firing does then depends on what the format says about time:
+Alertmanager and Grafana date each alert (``startsAt``, ``endsAt``), so a firing of the
+episode already resolved is ``stale`` and opens nothing, while a later episode opens a new
+alert; the Opsgenie close and PagerDuty's resolve carry no time, so the firing after them
+opens the alert. In a batch, a malformed item is answered ``rejected`` with its index, the
+JSON path of the field at fault and the reason while the others are kept; a body that is
+not a payload is 4xx in the JSON error shape. PagerDuty sends one event per request, so
+it has no batch: a malformed event is 400 in PagerDuty's error shape.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -83,14 +88,11 @@ async def send(api: Harness, path: str, key: str, body: bytes) -> tuple[int, Any
 
 
 async def alert(api: Harness, alias: str, org: Org | None = None) -> dict[str, Any]:
-    """The alert with ``alias`` (the open one if any), in full."""
-    if "/" in alias:  # such an alias cannot be a path segment, even encoded: go by id
-        found = [a for a in await all_alerts(api, org) if a["alias"] == alias]
-        assert found, alias
-        path = f"/api/v1/alerts/{found[0]['id']}"
-    else:
-        path = f"/api/v1/alerts/{quote(alias, safe='')}?identifierType=alias"
-    response = await api.get(path, org=org)
+    """The alert with ``alias`` (the open one if any), in full; the alias percent-encoded
+    in the path (it may hold a ``/``), the undecoded path passed as a server would."""
+    path = f"/api/v1/alerts/{quote(alias, safe='')}"
+    raw_path = {"raw_path": path.encode()}
+    response = await api.get(f"{path}?identifierType=alias", org=org, scope_base=raw_path)
     assert response.status_code == 200, (alias, await response.get_data())
     data: dict[str, Any] = (await response.get_json())["data"]
     return data
@@ -210,12 +212,27 @@ async def test_mixed_then_resolved_group_closes_each_alert(
     )
 
 
+def later_episode(body: dict[str, Any], minutes: int = 30) -> bytes:
+    """``body`` as the next episode of its alerts: each starts ``minutes`` after it did."""
+    alerts = []
+    for item in body["alerts"]:
+        starts = datetime.fromisoformat(item["startsAt"]) + timedelta(minutes=minutes)
+        alerts.append({**item, "startsAt": starts.isoformat().replace("+00:00", "Z")})
+    return json.dumps({**body, "alerts": alerts}).encode()
+
+
 @pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
-async def test_resolved_before_firing_creates_nothing_and_firing_then_opens(
+async def test_resolved_before_firing_creates_nothing_and_the_stale_firing_neither(
     api: Harness, kind: str, path: str, source: str
 ) -> None:
     """Out of order: the resolved group arriving first is accepted (202, ``noop`` per item)
-    and creates no alert; the firing group arriving after it opens the alerts."""
+    and creates no alert; the firing of the same episode arriving after it (``startsAt`` not
+    after the resolve's ``endsAt``) is ``stale`` and opens nothing either; the next episode
+    (a later ``startsAt``) opens the alerts.
+
+    Until the stale-firing rule, this late firing opened alerts that stayed open for good:
+    Alertmanager had already sent its only resolve (README "Integrations and webhooks").
+    """
     key = await integration(api, kind)
     resolved = fixture(f"{kind}/resolved.json")
     status, answer = await send(api, path, key, raw(f"{kind}/resolved.json"))
@@ -226,13 +243,66 @@ async def test_resolved_before_firing_creates_nothing_and_firing_then_opens(
     assert await all_alerts(api) == []
     status, answer = await send(api, path, key, raw(f"{kind}/mixed.json"))
     mixed = fixture(f"{kind}/mixed.json")
-    expected = ["noop" if a["status"] == "resolved" else "created" for a in mixed["alerts"]]
+    expected = ["noop" if a["status"] == "resolved" else "stale" for a in mixed["alerts"]]
     assert (202, expected) == (status, [r["result"] for r in answer["results"]])
-    for item in mixed["alerts"]:
-        if item["status"] == "resolved":
-            assert await missing(api, item["fingerprint"])
-        else:
-            assert (await alert(api, item["fingerprint"]))["status"] == "open"
+    assert all("alert_id" not in r for r in answer["results"])
+    assert await all_alerts(api) == []
+    firing = fixture(f"{kind}/firing.json")
+    status, answer = await send(api, path, key, later_episode(firing))
+    assert (202, ["created"] * len(firing["alerts"])) == (
+        status,
+        [r["result"] for r in answer["results"]],
+    )
+    assert {"open"} == {a["status"] for a in await all_alerts(api)}
+
+
+@pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
+async def test_a_late_firing_leaves_the_resolved_alert_closed(
+    api: Harness, kind: str, path: str, source: str
+) -> None:
+    """firing → resolved → the same firing again (a late or repeated delivery): ``stale``,
+    the alerts stay closed, also after a restart (the rule is folded from the log); a
+    firing with a later ``startsAt`` opens a new alert per alias."""
+    key = await integration(api, kind)
+    firing = fixture(f"{kind}/firing.json")
+    resolved = fixture(f"{kind}/resolved.json")
+    await send(api, path, key, raw(f"{kind}/firing.json"))
+    status, answer = await send(api, path, key, raw(f"{kind}/resolved.json"))
+    assert (202, ["updated"] * len(resolved["alerts"])) == (
+        status,
+        [r["result"] for r in answer["results"]],
+    )
+    gone = [a["fingerprint"] for a in resolved["alerts"]]
+    stale = {**firing, "alerts": [a for a in firing["alerts"] if a["fingerprint"] in gone]}
+    status, answer = await send(api, path, key, json.dumps(stale).encode())
+    assert (202, ["stale"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    assert all(r["message"] for r in answer["results"])
+    for alias in gone:
+        data = await alert(api, alias)
+        assert (data["status"], data["count"]) == ("closed", 1)
+    status, answer = await send(api, path, key, later_episode(stale))
+    assert (202, ["created"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    for alias in gone:
+        assert (await alert(api, alias))["status"] == "open"
+    assert len(firing["alerts"]) + len(gone) == len(await all_alerts(api))
+
+
+@pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
+async def test_the_stale_firing_rule_survives_a_restart(kind: str, path: str, source: str) -> None:
+    """The end of a resolved episode is in the log: after a restart the late firing is
+    still ``stale``."""
+    async with fresh_database() as dsn:
+        async with open_harness(dsn) as api:
+            key = await integration(api, kind)
+            await send(api, path, key, raw(f"{kind}/resolved.json"))
+        async with open_harness(dsn) as api:
+            status, answer = await send(api, path, key, raw(f"{kind}/firing.json"))
+            resolved = {a["fingerprint"] for a in fixture(f"{kind}/resolved.json")["alerts"]}
+            expected = [
+                "stale" if a["fingerprint"] in resolved else "created"
+                for a in fixture(f"{kind}/firing.json")["alerts"]
+            ]
+            assert (202, expected) == (status, [r["result"] for r in answer["results"]])
 
 
 @pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
@@ -240,8 +310,9 @@ async def test_malformed_items_are_named_and_the_valid_ones_kept(
     api: Harness, kind: str, path: str, source: str
 ) -> None:
     """One payload with good and bad alerts: 202, each bad one ``rejected`` with its index,
-    code and reason; the good ones are created or deduplicated; an alert accepted by an
-    earlier request is untouched; a payload of only bad alerts is 422 and loses nothing."""
+    code, the JSON path of the field at fault (the item's own when no one field is) and a
+    reason; the good ones are created or deduplicated; an alert accepted by an earlier
+    request is untouched; a payload of only bad alerts is 422 and loses nothing."""
     key = await integration(api, kind)
     body = fixture(f"{kind}/firing.json")
     first, second, third = body["alerts"][:3]
@@ -271,18 +342,25 @@ async def test_malformed_items_are_named_and_the_valid_ones_kept(
     ]
     rejected = [r for r in results if r["result"] == "rejected"]
     assert {"invalid_item"} == {r["code"] for r in rejected}
-    reasons = [r["message"] for r in rejected]
-    assert "labels" in reasons[0]
-    assert "pending" in reasons[1]
-    assert "labels" in reasons[2]
-    assert "object" in reasons[3]
-    assert "labels" in reasons[4]
+    assert [(r["index"], r["field"], r["message"]) for r in rejected] == [
+        (0, "alerts[0].labels", "Expected `object`, got `str`"),
+        (2, "alerts[2].status", "status must be 'firing' or 'resolved', not 'pending'"),
+        (4, "alerts[4].labels", "Object missing required field `labels`"),
+        (5, "alerts[5]", "Expected `object`, got `int`"),
+        (7, "alerts[7].labels", "Expected `str`, got `int`"),
+    ]
     assert tuple(
         [(await alert(api, a["fingerprint"]))["count"] for a in (first, second, third)]
     ) == (2, 1, 1)
     everything_bad = {**body, "alerts": bad}
     status, answer = await send(api, path, key, json.dumps(everything_bad).encode())
     assert (422, ["rejected"] * len(bad)) == (status, [r["result"] for r in answer["results"]])
+    assert [r["field"] for r in answer["results"][:4]] == [
+        "alerts[0].labels",
+        "alerts[1].status",
+        "alerts[2].labels",
+        "alerts[3]",
+    ]
     kept = [await alert(api, a["fingerprint"]) for a in (first, second, third)]
     assert [(a["count"], a["status"]) for a in kept] == [(2, "open"), (1, "open"), (1, "open")]
     assert len(await all_alerts(api)) == 3

@@ -40,7 +40,8 @@ async def _generic(api: Harness) -> dict[str, Any]:
 
 async def test_generic_payload_creates_then_resolves_by_mapping(api: Harness) -> None:
     """Mapped items create alerts; a later 'ok' state closes the alert with that alias;
-    a malformed item is reported by index while the others are kept."""
+    a malformed item is reported by index and the JSON path of the field the mapping
+    reads (``events[1].title``) while the others are kept."""
     key = (await _generic(api))["key"]
     body = {
         "events": [
@@ -52,6 +53,13 @@ async def test_generic_payload_creates_then_resolves_by_mapping(api: Harness) ->
     assert response.status_code == 202
     results = (await response.get_json())["results"]
     assert [r["result"] for r in results] == ["created", "rejected"]
+    assert {k: v for k, v in results[1].items() if k != "request_id"} == {
+        "index": 1,
+        "result": "rejected",
+        "code": "invalid_item",
+        "field": "events[1].title",
+        "message": "the alert has no message",
+    }
     alert = (await (await api.get("/api/v1/alerts/d1?identifierType=alias")).get_json())["data"]
     assert (alert["message"], alert["priority"], alert["tags"]) == ("disk full", "P2", ["db"])
     response = await api.client.post(

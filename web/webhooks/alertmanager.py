@@ -5,6 +5,11 @@ SHA-256 of the group key and the sorted labels); ``firing`` creates or deduplica
 ``resolved`` closes. Labels become ``key:value`` tags and details (annotations too); the
 priority comes from the integration's priority label (default ``severity``).
 
+Out of order: a resolved alert's ``endsAt`` is remembered for its alias; a ``firing`` whose
+``startsAt`` is not after it is a late delivery of the episode already resolved, answered
+``stale``, and opens nothing (Alertmanager would never resolve it again). A new episode has
+a later ``startsAt`` and opens a new alert.
+
     POST /v1/webhooks/alertmanager/<key>          (or Authorization: Bearer <key>)
 """
 
@@ -26,6 +31,8 @@ from web.webhooks.common import (
     Resolve,
     authenticate,
     ingest,
+    instant,
+    invalid,
     priority_of,
     request_key,
     status_of,
@@ -33,7 +40,15 @@ from web.webhooks.common import (
     trigger,
 )
 
-__all__ = ["WebhookAlert", "WebhookPayload", "alias_of", "map_alert", "map_payload", "parse"]
+__all__ = [
+    "WebhookAlert",
+    "WebhookPayload",
+    "alias_of",
+    "item_paths",
+    "map_alert",
+    "map_payload",
+    "parse",
+]
 
 
 @final
@@ -85,13 +100,15 @@ def map_alert(
     """One webhook alert as an item: ``firing`` → trigger, ``resolved`` → resolve."""
     try:
         alert = _alert.decode(raw)
+    except msgspec.ValidationError as error:
+        return invalid(error)
     except msgspec.DecodeError as error:
         return Malformed(f"invalid alert: {error}")
     alias = alias_of(alert, group_key)
     if alert.status == "resolved":
-        return Resolve(alias=alias, source=source)
+        return Resolve(alias=alias, source=source, ends_at=instant(alert.endsAt))
     if alert.status != "firing":
-        return Malformed(f"status must be 'firing' or 'resolved', not {alert.status!r}")
+        return Malformed(f"status must be 'firing' or 'resolved', not {alert.status!r}", "status")
     notes = alert.annotations
     labels = alert.labels
     details = {**labels, **{k: v for k, v in notes.items() if k not in labels}}
@@ -106,6 +123,8 @@ def map_alert(
         tags=tags_of(labels),
         details=details,
         entity=labels.get("instance", ""),
+        starts_at=instant(alert.startsAt),
+        message_field="annotations.summary",
     )
 
 
@@ -116,12 +135,17 @@ def map_payload(body: WebhookPayload, integration: IntegrationView, source: str)
     ]
 
 
+def item_paths(body: WebhookPayload) -> list[str]:
+    """The JSON path of each alert in the payload (``alerts[0]``, ...)."""
+    return [f"alerts[{index}]" for index in range(len(body.alerts))]
+
+
 async def receive(kind: str, source: str, key: str | None) -> Response:
     """Authenticate, map and ingest a webhook payload of ``kind``."""
     integration = await authenticate(kind, request_key(key))
     data = await request.get_data(as_text=False)
     body = parse(data if isinstance(data, bytes) else data.encode())
-    results = await ingest(integration, map_payload(body, integration, source))
+    results = await ingest(integration, map_payload(body, integration, source), item_paths(body))
     return json_response({"results": results}, status_of(results))
 
 

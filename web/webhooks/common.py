@@ -3,8 +3,14 @@
 A format module (``alertmanager``, ``grafana``, ``pagerduty``, ``generic``) turns a payload
 into a list of :data:`Item` with pure functions; :func:`ingest` authenticates the
 integration, turns the items into commands and submits them with ``submit_many`` so one
-request is one group-committed append, answered only after it is durable. Malformed items
-are reported by index without losing the valid ones.
+request is one group-committed append, answered only after it is durable.
+
+The answer has one result per item, in order. A rejected item (malformed, or refused by
+the engine) names its ``index``, the JSON path of the offending ``field`` in the payload
+(``alerts[3].labels``; the item itself, ``alerts[3]``, when no one field is at fault), a
+``code`` and a human ``message``; the valid items are kept. A firing that arrives after
+the resolve of its episode (Alertmanager's and Grafana's ``startsAt``/``endsAt``) is
+answered ``stale`` and changes nothing (``engine.alerts.stale_firing``).
 
 Ingestion is lenient (compat-api.md §1.6): over-long fields are truncated, unknown
 priorities become P3, tags and details are clipped to Opsgenie's limits.
@@ -13,9 +19,12 @@ priorities become P3, tags and details are clipped to Opsgenie's limits.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
+import msgspec
 from quart import g, request
 
 from engine import (
@@ -33,7 +42,7 @@ from engine import (
     new_id,
 )
 from web.app import request_keys, services
-from web.errors import ApiError
+from web.errors import ApiError, from_validation
 
 __all__ = [
     "Acknowledge",
@@ -46,6 +55,9 @@ __all__ = [
     "clip",
     "clip_tags",
     "ingest",
+    "instant",
+    "invalid",
+    "json_path",
     "priority_of",
     "stringify",
     "tags_of",
@@ -93,6 +105,7 @@ class Trigger:
     tags: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict)
     entity: str = ""
+    starts_at: datetime | None = None  # when the sender says this episode began
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,7 @@ class Resolve:
 
     alias: str
     source: str
+    ends_at: datetime | None = None  # when the sender says the episode ended
 
 
 @dataclass(frozen=True)
@@ -113,9 +127,14 @@ class Acknowledge:
 
 @dataclass(frozen=True)
 class Malformed:
-    """An item that cannot be mapped; reported, never submitted."""
+    """An item that cannot be mapped; reported, never submitted.
+
+    ``field`` is the offending field's path inside the item (``labels.severity``), ``""``
+    for the item as a whole.
+    """
 
     message: str
+    field: str = ""
 
 
 Item = Trigger | Resolve | Acknowledge | Malformed
@@ -186,6 +205,33 @@ def clip_details(details: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def instant(text: str) -> datetime | None:
+    """A sender's RFC 3339 timestamp (UTC when it has no offset); ``None`` when empty,
+    unparsable or Go's zero time (``0001-01-01T00:00:00Z``, a firing alert's ``endsAt``)."""
+    try:
+        value = msgspec.convert(text.strip(), datetime) if text.strip() else None
+    except msgspec.ValidationError:
+        return None
+    if value is None or value.year <= 1:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def invalid(error: msgspec.ValidationError) -> Malformed:
+    """The ``Malformed`` of an item msgspec refused: its message, and the field it names."""
+    refused = from_validation(error)
+    where = refused.field or ""
+    message = refused.message.removeprefix(f"{where}: ") if where else refused.message
+    return Malformed(message, where)
+
+
+def json_path(item: str, field: str) -> str:
+    """``field`` (a path inside an item) under the item's own path: ``alerts[3].labels``."""
+    if not field or not item:
+        return item or field
+    return f"{item}{field}" if field.startswith("[") else f"{item}.{field}"
+
+
 def trigger(
     *,
     message: str,
@@ -196,13 +242,19 @@ def trigger(
     tags: tuple[str, ...] = (),
     details: dict[str, str] | None = None,
     entity: str = "",
+    starts_at: datetime | None = None,
+    message_field: str = "",
+    alias_field: str = "",
 ) -> Item:
-    """A ``Trigger`` with every field clipped; ``Malformed`` without a message or alias."""
+    """A ``Trigger`` with every field clipped; ``Malformed`` without a message or alias.
+
+    ``message_field`` and ``alias_field`` name where the format reads them, for the report.
+    """
     message, alias = clip(message, MAX_MESSAGE), clip(alias, MAX_ALIAS)
     if not message:
-        return Malformed("the alert has no message")
+        return Malformed("the alert has no message", message_field)
     if not alias:
-        return Malformed("the alert has no alias")
+        return Malformed("the alert has no alias", alias_field)
     return Trigger(
         message=message,
         alias=alias,
@@ -212,6 +264,7 @@ def trigger(
         tags=tags,
         details=clip_details(details or {}),
         entity=clip(entity, MAX_ENTITY),
+        starts_at=starts_at,
     )
 
 
@@ -234,12 +287,14 @@ def command_of(item: Item, integration: IntegrationView) -> Command | None:
                 integration=Integration(
                     id=integration.id, name=integration.name, type=integration.kind
                 ),
+                starts_at=item.starts_at,
             )
         case Resolve():
             return CloseAlertByAlias(
                 alias=clip(item.alias, MAX_ALIAS),
                 integration_id=integration.id,
                 source=clip(item.source, MAX_SOURCE),
+                ends_at=item.ends_at,
             )
         case Acknowledge():
             return AcknowledgeAlertByAlias(
@@ -302,8 +357,14 @@ async def authenticate(kind: str, key: str) -> IntegrationView:
     return integration
 
 
-async def ingest(integration: IntegrationView, items: list[Item]) -> list[dict[str, Any]]:
-    """Submit the valid items as one group commit; per-item results in the items' order."""
+async def ingest(
+    integration: IntegrationView, items: list[Item], paths: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Submit the valid items as one group commit; per-item results in the items' order.
+
+    ``paths`` are the items' JSON paths in the payload (``alerts[0]``, ...; none for a
+    payload that is one item), named by rejected items.
+    """
     commands = [command_of(item, integration) for item in items]
     valid = [c for c in commands if c is not None]
     ctx = CommandContext(
@@ -318,32 +379,28 @@ async def ingest(integration: IntegrationView, items: list[Item]) -> list[dict[s
     )
     results: list[dict[str, Any]] = []
     for index, (item, command) in enumerate(zip(items, commands, strict=True)):
+        path = paths[index] if index < len(paths) else ""
         if command is None:
             assert isinstance(item, Malformed)
-            results.append(
-                {
-                    "index": index,
-                    "result": "rejected",
-                    "code": "invalid_item",
-                    "message": item.message,
-                }
-            )
+            where = json_path(path, item.field)
+            results.append(_rejected(index, None, "invalid_item", where, item.message))
             continue
         outcome = next(outcomes)
         alias = getattr(item, "alias", "")
         if isinstance(outcome, Outcome):
             results.append(_accepted(index, alias, outcome))
         else:
-            results.append(
-                {
-                    "index": index,
-                    "alias": alias,
-                    "result": "rejected",
-                    "code": outcome.code,
-                    "message": outcome.message,
-                }
-            )
+            results.append(_rejected(index, alias, outcome.code, path, outcome.message))
     return results
+
+
+def _rejected(index: int, alias: str | None, code: str, where: str, message: str) -> dict[str, Any]:
+    """A rejected item: its index, alias (once known), code, JSON path and reason."""
+    result: dict[str, Any] = {"index": index, "result": "rejected", "code": code}
+    if alias is not None:
+        result["alias"] = alias
+    result.update(field=where, message=message)
+    return result
 
 
 def _accepted(index: int, alias: str, outcome: Outcome) -> dict[str, Any]:
@@ -352,6 +409,8 @@ def _accepted(index: int, alias: str, outcome: Outcome) -> dict[str, Any]:
         result["alert_id"] = outcome.alert_id
     if outcome.tiny_id is not None:
         result["tiny_id"] = str(outcome.tiny_id)
+    if outcome.result == "stale":
+        result["message"] = "a late firing of an alert episode already resolved: ignored"
     return result
 
 

@@ -37,7 +37,7 @@ from web.webhooks.common import (
     trigger,
 )
 
-__all__ = ["at_path", "generic", "map_body", "map_item"]
+__all__ = ["at_path", "generic", "item_paths", "map_body", "map_item"]
 
 _MISSING = object()
 
@@ -75,7 +75,7 @@ def _tags(value: Any) -> tuple[str, ...]:
 def map_item(item: Any, mapping: FieldMapping, source: str) -> Item:
     """One JSON item as a trigger, a resolve, or a malformed report."""
     if not isinstance(item, dict):
-        return Malformed("an alert must be a JSON object")
+        return Malformed(f"an alert must be a JSON object, not {type(item).__name__}")
     message = _text(item, mapping.message)
     alias = _text(item, mapping.alias) or hashlib.sha256(message.encode()).hexdigest()
     status = _text(item, mapping.status).strip().lower()
@@ -93,6 +93,8 @@ def map_item(item: Any, mapping: FieldMapping, source: str) -> Item:
         if isinstance(details, dict)
         else {},
         entity=_text(item, mapping.entity),
+        message_field=mapping.message,
+        alias_field=mapping.alias,
     )
 
 
@@ -104,6 +106,15 @@ def map_body(body: Any, mapping: FieldMapping, source: str) -> list[Item]:
     if not isinstance(items, list):
         items = [items]
     return [map_item(item, mapping, source) for item in items]
+
+
+def item_paths(body: Any, mapping: FieldMapping) -> list[str]:
+    """The path of each item ``map_body`` maps: ``alerts[0]``, ``[0]`` (a list body), or
+    the items path itself (``""`` for the body) when it holds one object."""
+    items = at_path(body, mapping.items) if mapping.items else body
+    if not isinstance(items, list):
+        return [mapping.items]
+    return [f"{mapping.items}[{index}]" for index in range(len(items))]
 
 
 @blueprint.post("/v1/webhooks/generic")
@@ -119,5 +130,5 @@ async def generic(key: str | None = None) -> Response:
     items = map_body(body, integration.mapping, integration.name)
     if not items:
         raise ApiError(400, "invalid_payload", "the payload holds no alerts")
-    results = await ingest(integration, items)
+    results = await ingest(integration, items, item_paths(body, integration.mapping))
     return json_response({"results": results}, status_of(results))

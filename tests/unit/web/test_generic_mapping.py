@@ -7,7 +7,7 @@ import pytest
 from engine import FieldMapping
 from web.errors import ApiError
 from web.webhooks.common import Malformed, Resolve, Trigger
-from web.webhooks.generic import at_path, map_body, map_item
+from web.webhooks.generic import at_path, item_paths, map_body, map_item
 
 MAPPING = FieldMapping(
     items="data.events",
@@ -62,9 +62,19 @@ def test_resolved_values_close_by_alias_case_insensitively() -> None:
 
 
 def test_items_without_message_or_not_objects_are_malformed() -> None:
-    """Malformed items are reported, not guessed."""
-    assert isinstance(map_item({"id": "x"}, MAPPING, "s"), Malformed)
-    assert isinstance(map_item("text", MAPPING, "s"), Malformed)
+    """Malformed items are reported, not guessed, naming the mapped field at fault."""
+    assert Malformed("the alert has no message", "title") == map_item({"id": "x"}, MAPPING, "s")
+    assert Malformed("an alert must be a JSON object, not str") == map_item("text", MAPPING, "s")
+
+
+def test_item_paths_follow_the_items_path() -> None:
+    """Each item's JSON path: under ``items``, in a list body, or the one-object body."""
+    assert item_paths({"data": {"events": [{}, {}]}}, MAPPING) == [
+        "data.events[0]",
+        "data.events[1]",
+    ]
+    assert item_paths([{}, {}], FieldMapping()) == ["[0]", "[1]"]
+    assert item_paths({"message": "one"}, FieldMapping()) == [""]
 
 
 def test_body_items_path_and_default_alias() -> None:

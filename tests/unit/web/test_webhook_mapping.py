@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import msgspec
@@ -18,6 +19,8 @@ from web.webhooks.common import (
     Resolve,
     Trigger,
     clip_details,
+    instant,
+    json_path,
     priority_of,
     tags_of,
     trigger,
@@ -85,16 +88,48 @@ def test_alertmanager_payload_maps_each_alert() -> None:
         "db1:9100",
     )
     assert first.details["generatorURL"].startswith("http://prom")
+    assert datetime(2026, 11, 27, 0, 13, 5, tzinfo=UTC) == first.starts_at
     resolved = map_payload(parse((PAYLOADS / "alertmanager_resolved.json").read_bytes()), AM, "AM")
-    assert [Resolve(alias="422449101b673b62", source="AM")] == resolved
+    ends_at = datetime(2026, 11, 27, 0, 20, 5, tzinfo=UTC)
+    assert [Resolve(alias="422449101b673b62", source="AM", ends_at=ends_at)] == resolved
 
 
 def test_alertmanager_malformed_items_are_reported_individually() -> None:
-    """A bad item is ``Malformed`` and the others still map."""
+    """A bad item is ``Malformed``, naming the field at fault; the others still map."""
     items = map_payload(
         parse((PAYLOADS / "alertmanager_malformed_item.json").read_bytes()), AM, "AM"
     )
     assert [Trigger, Malformed, Malformed] == [type(i) for i in items]
+    assert [
+        Malformed("Expected `object`, got `str`", "labels"),
+        Malformed("status must be 'firing' or 'resolved', not 'exploded'", "status"),
+    ] == items[1:]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-27T00:13:05Z", datetime(2026, 11, 27, 0, 13, 5, tzinfo=UTC)),
+        (
+            " 2026-11-27T01:13:05.5+01:00",
+            datetime(2026, 11, 27, 1, 13, 5, 500000, tzinfo=timezone(timedelta(hours=1))),
+        ),
+        ("2026-11-27T00:13:05", datetime(2026, 11, 27, 0, 13, 5, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_sender_timestamps(text: str, expected: datetime | None) -> None:
+    """RFC 3339 (UTC without an offset); Go's zero time and garbage are "not given"."""
+    assert expected == instant(text)
+
+
+def test_json_paths_of_fields_inside_items() -> None:
+    assert json_path("alerts[3]", "labels") == "alerts[3].labels"
+    assert json_path("alerts[3]", "") == "alerts[3]"
+    assert json_path("[2]", "tags[0]") == "[2].tags[0]"
+    assert json_path("", "labels") == "labels"
 
 
 def test_alias_without_fingerprint_hashes_group_key_and_labels() -> None:
