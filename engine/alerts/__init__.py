@@ -32,7 +32,7 @@ from engine.alerts.commands import (
     UpdateMessage,
     UpdatePriority,
 )
-from engine.alerts.decider import decide, evolve, find_alert, stale_firing
+from engine.alerts.decider import decide, evolve, find_alert, stale_firing, stale_resolve
 from engine.alerts.events import (
     ALERT_EVENT_TYPES,
     ALIAS_EVENT_TYPES,
@@ -69,13 +69,17 @@ from engine.alerts.queries import (
     list_alerts,
 )
 from engine.alerts.state import (
+    RESOLVED_HORIZON,
+    RESOLVED_SWEEP_EVERY,
     Alert,
     AlertsState,
+    EpisodeEnd,
     Integration,
     Note,
     Report,
     Responder,
     due_snoozes,
+    episode_key,
     initial_state,
     next_due,
 )
@@ -85,6 +89,8 @@ __all__ = [
     "ALERT_EVENT_TYPES",
     "ALIAS_EVENT_TYPES",
     "PRIORITIES",
+    "RESOLVED_HORIZON",
+    "RESOLVED_SWEEP_EVERY",
     "RESPONDER_TYPES",
     "SORT_FIELDS",
     "AcknowledgeAlert",
@@ -125,6 +131,7 @@ __all__ = [
     "CloseAlertByAlias",
     "CreateAlert",
     "DeleteAlert",
+    "EpisodeEnd",
     "EscalateAlert",
     "Integration",
     "Note",
@@ -143,11 +150,13 @@ __all__ = [
     "count_alerts",
     "decide",
     "due_snoozes",
+    "episode_key",
     "evolve",
     "find_alert",
     "initial_state",
     "list_alerts",
     "next_due",
     "stale_firing",
+    "stale_resolve",
     "subject_of",
 ]

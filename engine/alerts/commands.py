@@ -141,7 +141,9 @@ class CloseAlertByAlias(_Command, frozen=True, kw_only=True):
 
     ``ends_at`` is when the sender says the episode ended (Alertmanager's and Grafana's
     ``endsAt``). It is remembered for the integration and alias even when no alert was
-    open, so a firing of the same episode delivered after it is recognised as stale.
+    open, so a firing of the same episode delivered after it is recognised as stale. An
+    open alert opened by a firing that started after ``ends_at`` is of a later episode: the
+    resolve is stale and leaves it open (:func:`~engine.alerts.stale_resolve`).
     """
 
     alias: str

@@ -19,8 +19,14 @@ Out-of-order webhooks (Alertmanager, Grafana): a resolve carrying the episode's 
 (``CreateAlert.starts_at``) is not after that end belongs to an episode already resolved,
 delivered late: it is stale, and opens, re-opens or counts nothing (``[]``; the org
 outcome says ``stale``). A new episode starts later than the last one ended, so it opens
-a new alert. Timestamps are the sender's own, compared with each other only, never with
-``now``.
+a new alert. The mirror case: the alert a firing opens keeps that firing's start
+(``Alert.starts_at``), and a resolve whose end is before it belongs to an earlier episode
+(a late duplicate): it is stale too and leaves the newer alert open (its end is still
+recorded). An end equal to a start counts as the same episode both ways, so the two rules
+never disagree: such a firing is stale and such a resolve closes. Timestamps are the
+sender's own, compared with each other only, never with ``now``; a recorded end is
+forgotten ``RESOLVED_HORIZON`` (up to a ``RESOLVED_SWEEP_EVERY`` more) after it was
+recorded, by the recording times of later resolves (in ``evolve``).
 
 Rejection codes: ``alert_not_found`` (:class:`~engine.errors.NotFound`), ``alert_closed``,
 ``alert_exists``, ``invalid_snooze_end`` (field ``endTime``) and ``invalid_field`` (field =
@@ -35,10 +41,19 @@ from typing import Any, overload
 
 from engine.alerts import commands as c
 from engine.alerts import events as e
-from engine.alerts.state import Alert, AlertsState, Note, Report
+from engine.alerts.state import (
+    RESOLVED_HORIZON,
+    RESOLVED_SWEEP_EVERY,
+    Alert,
+    AlertsState,
+    EpisodeEnd,
+    Note,
+    Report,
+    episode_key,
+)
 from engine.errors import NotFound, Rejected
 
-__all__ = ["decide", "evolve", "find_alert", "stale_firing"]
+__all__ = ["decide", "evolve", "find_alert", "stale_firing", "stale_resolve"]
 
 IDENTIFIER_TYPES = ("id", "tiny", "tinyId", "alias")
 
@@ -91,15 +106,34 @@ def stale_firing(state: AlertsState, command: c.CreateAlert) -> bool:
         command: a create, with the sender's ``starts_at`` (or without: never stale).
 
     Returns:
-        True when a resolve of the same integration and alias ended at or after
-        ``starts_at``.
+        True when a resolve of the same integration and alias, still remembered
+        (``RESOLVED_HORIZON``), ended at or after ``starts_at``.
     """
     if command.starts_at is None or command.starts_at.tzinfo is None:
         return False
     integration = command.integration.id if command.integration is not None else ""
     alias = command.alias.strip() or command.alert_id
-    until = state.resolved_until.get(integration, {}).get(alias)
-    return until is not None and command.starts_at <= until
+    until = state.resolved_until.get(episode_key(integration, alias))
+    return until is not None and command.starts_at <= until.ends_at
+
+
+def stale_resolve(state: AlertsState, command: c.CloseAlertByAlias) -> bool:
+    """
+    Tell whether ``command`` is a late resolve of an episode before the open alert's.
+
+    Args:
+        state: the alerts state.
+        command: a resolve, with the sender's ``ends_at`` (or without: never stale).
+
+    Returns:
+        True when the integration's open alert with the alias was opened by a firing that
+        started after ``ends_at``: that alert is of a later episode, and stays open.
+    """
+    if command.ends_at is None or command.ends_at.tzinfo is None:
+        return False
+    alert_id = _own_open_alert(state, command)
+    started = state.alerts[alert_id].starts_at if alert_id is not None else None
+    return started is not None and command.ends_at < started
 
 
 @overload
@@ -177,16 +211,17 @@ def _decide(state: AlertsState, command: c.OneAlertCommand, now: datetime) -> li
 def _close_by_alias(
     state: AlertsState, command: c.CloseAlertByAlias, now: datetime
 ) -> list[e.AlertEvent | e.AliasEvent]:
-    """Close the integration's open alert with the alias (none is a no-op); an ``ends_at``
-    later than the alias's last one is recorded as well, alert or not."""
+    """Close the integration's open alert with the alias (none, or one of a later episode,
+    is a no-op); an ``ends_at`` later than the alias's last one is recorded as well, alert
+    or not."""
     c.check_aware("endsAt", command.ends_at)
     events: list[e.AlertEvent | e.AliasEvent] = []
     alert_id = _own_open_alert(state, command)
-    if alert_id is not None:
+    if alert_id is not None and not stale_resolve(state, command):
         events += _decide(state, c.CloseAlert(alert_id=alert_id, **_who(command)), now)
     ends_at = command.ends_at
-    until = state.resolved_until.get(command.integration_id, {}).get(command.alias)
-    if ends_at is not None and (until is None or ends_at > until):
+    until = state.resolved_until.get(episode_key(command.integration_id, command.alias))
+    if ends_at is not None and (until is None or ends_at > until.ends_at):
         resolved = e.AlertAliasResolved(
             at=now, alias=command.alias, integration_id=command.integration_id, ends_at=ends_at
         )
@@ -284,6 +319,7 @@ def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e
                 actions=cmd.actions,
                 integration=cmd.integration,
                 unresolved_responders=tuple(r.id for r in cmd.responders if not r.type),
+                starts_at=cmd.starts_at,
             )
         ]
     if cmd.note:
@@ -582,6 +618,7 @@ def _apply_created(state: AlertsState, event: e.AlertCreated) -> None:
         report=Report(),
         integration=event.integration,
         created_by=event.user,
+        starts_at=event.starts_at,
     )
     state.open_by_alias[event.alias] = event.alert_id
     state.ids_by_alias[event.alias] = (*state.ids_by_alias.get(event.alias, ()), event.alert_id)
@@ -590,9 +627,21 @@ def _apply_created(state: AlertsState, event: e.AlertCreated) -> None:
 
 
 def _apply_alias_resolved(state: AlertsState, event: e.AlertAliasResolved) -> None:
-    ends = state.resolved_until.setdefault(event.integration_id, {})
-    until = ends.get(event.alias)
-    ends[event.alias] = event.ends_at if until is None else max(until, event.ends_at)
+    """Record the end; once per ``RESOLVED_SWEEP_EVERY``, forget the ends recorded more
+    than ``RESOLVED_HORIZON`` before this one.
+
+    Event times only (never the wall clock), so replay forgets exactly what the live
+    state did; amortized O(1) per event (``state.py`` says why)."""
+    key = episode_key(event.integration_id, event.alias)
+    until = state.resolved_until.get(key)
+    latest = event.ends_at if until is None else max(until.ends_at, event.ends_at)
+    state.resolved_until[key] = EpisodeEnd(ends_at=latest, recorded_at=event.at)
+    swept = state.resolved_swept_at
+    if swept is None or event.at - swept >= RESOLVED_SWEEP_EVERY:
+        horizon = event.at - RESOLVED_HORIZON
+        ends = state.resolved_until.items()
+        state.resolved_until = {k: end for k, end in ends if end.recorded_at >= horizon}
+        state.resolved_swept_at = event.at
 
 
 def _unsnooze(state: AlertsState, alert: Alert) -> None:

@@ -73,6 +73,9 @@ class AlertCreated(_ActorEvent, frozen=True, kw_only=True):
 
     ``unresolved_responders`` are the ids/names of responders sent without a type that
     match no team, user, escalation or schedule: not responders, kept for the log.
+    ``starts_at`` is the sender's start of the episode that opened it (Alertmanager's and
+    Grafana's ``startsAt``; None for the others): a resolve of that integration whose end
+    is before it belongs to an earlier episode and does not close the alert.
     """
 
     tiny_id: int
@@ -87,6 +90,7 @@ class AlertCreated(_ActorEvent, frozen=True, kw_only=True):
     actions: tuple[str, ...] = ()
     integration: Integration | None = None
     unresolved_responders: tuple[str, ...] = ()
+    starts_at: datetime | None = None
 
 
 @final
@@ -260,8 +264,10 @@ class AlertAliasResolved(msgspec.Struct, frozen=True, kw_only=True, tag=True, ta
     """Integration ``integration_id`` resolved the episode of ``alias`` that ended at
     ``ends_at`` (later than any before): a firing of theirs that began no later is stale.
 
-    Recorded with the ``AlertClosed`` of a resolve, or alone when there was no open alert
-    to close (a resolve delivered before its firing).
+    Recorded with the ``AlertClosed`` of a resolve, or alone when it closed nothing (no
+    open alert: a resolve delivered before its firing; or the open alert is of a later
+    episode). Applying it may also forget the ends recorded more than
+    ``RESOLVED_HORIZON`` before it (``AlertsState.resolved_until``).
     """
 
     at: datetime

@@ -18,22 +18,42 @@ server's p99 latency from spiking whenever a collection ran.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import final
+from datetime import datetime, timedelta
+from typing import Final, final
 
 import msgspec
 
 __all__ = [
+    "RESOLVED_HORIZON",
+    "RESOLVED_SWEEP_EVERY",
     "Alert",
     "AlertsState",
+    "EpisodeEnd",
     "Integration",
     "Note",
     "Report",
     "Responder",
     "due_snoozes",
+    "episode_key",
     "initial_state",
     "next_due",
 ]
+
+# How long the end of a resolved episode is remembered after it was recorded
+# (``AlertsState.resolved_until``). It only has to outlive the late deliveries of that
+# episode's firings: Alertmanager resends a firing every ``repeat_interval`` (hours) while it
+# fires and stops once it resolved, retries a failed webhook for minutes, and an HA peer's
+# copy lags by its gossip interval (seconds); Grafana likewise. A firing delivered more
+# than a week after its resolve was recorded does not happen; if one did, it would open an
+# alert (the rule before stale firings existed): forgetting errs towards paging.
+RESOLVED_HORIZON: Final = timedelta(days=7)
+# How often (by the recording times of resolves) the ends older than the horizon are
+# swept out, in one pass that rebuilds the dict. Sweeps are at least this far apart and an
+# end lives at most 8 days, so each end is visited by at most nine sweeps: amortized O(1)
+# per resolve. Not entry by entry from the front of an insertion-ordered dict: CPython
+# leaves a tombstone per deleted entry at the front, which every ``next(iter(d))`` walks
+# again until the dict is resized (measured: ~45 us per resolve at 100k entries).
+RESOLVED_SWEEP_EVERY: Final = timedelta(days=1)
 
 
 @final
@@ -115,6 +135,31 @@ class Alert(msgspec.Struct, kw_only=True, gc=False):
     report: Report
     integration: Integration | None = None
     created_by: str = ""
+    # The sender's ``startsAt`` of the firing that opened the alert (Alertmanager, Grafana;
+    # None for the others): a resolve that ended before it is of an earlier episode.
+    starts_at: datetime | None = None
+
+
+@final
+class EpisodeEnd(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The end of the last episode an integration resolved for an alias.
+
+    ``ends_at`` is the sender's ``endsAt``; ``recorded_at`` the time of the
+    ``AlertAliasResolved`` that recorded it (the actor's clock), which decides when the
+    entry is forgotten (``RESOLVED_HORIZON``).
+    """
+
+    ends_at: datetime
+    recorded_at: datetime
+
+
+def episode_key(integration_id: str, alias: str) -> str:
+    """The key of an integration's alias in ``AlertsState.resolved_until``.
+
+    Integration ids are generated UUIDs (or ``""``), which never hold a space, so the
+    first space separates them from the alias and no two pairs share a key.
+    """
+    return f"{integration_id} {alias}"
 
 
 @final
@@ -128,9 +173,13 @@ class AlertsState(msgspec.Struct, kw_only=True):
         by_tiny_id: tiny id -> alert id.
         next_tiny_id: the tiny id the next new alert gets (per org, from 1, never reused).
         snoozed_until: alert id -> snooze end, for open snoozed alerts only (timer index).
-        resolved_until: integration id -> alias -> the latest ``endsAt`` of a resolve
-            applied to that alias (``AlertAliasResolved``): firings of theirs that began
-            no later are stale. Kept for good (one entry per alias a webhook resolved).
+        resolved_until: ``episode_key(integration id, alias)`` -> the latest ``endsAt`` of
+            a resolve applied to that alias (``AlertAliasResolved``) and when it was
+            recorded: firings of theirs that began no later are stale. Ends recorded more
+            than ``RESOLVED_HORIZON`` before the newest resolve are forgotten by the sweep
+            (every ``RESOLVED_SWEEP_EVERY``), so it holds at most 8 days of resolves.
+        resolved_swept_at: the recording time of the resolve that last swept
+            ``resolved_until`` (None before the first).
     """
 
     alerts: dict[str, Alert] = msgspec.field(default_factory=dict)
@@ -139,7 +188,8 @@ class AlertsState(msgspec.Struct, kw_only=True):
     by_tiny_id: dict[int, str] = msgspec.field(default_factory=dict)
     next_tiny_id: int = 1
     snoozed_until: dict[str, datetime] = msgspec.field(default_factory=dict)
-    resolved_until: dict[str, dict[str, datetime]] = msgspec.field(default_factory=dict)
+    resolved_until: dict[str, EpisodeEnd] = msgspec.field(default_factory=dict)
+    resolved_swept_at: datetime | None = None
 
 
 def initial_state() -> AlertsState:

@@ -225,6 +225,10 @@ def outcome_of(state: OrgState, command: Command, events: list[Event]) -> Outcom
         result = "created"
     elif isinstance(command, alerts.CreateAlert) and alerts.stale_firing(state.alerts, command):
         return Outcome(result="stale")  # a late firing of an episode already resolved: no alert
+    elif isinstance(command, alerts.CloseAlertByAlias) and alerts.stale_resolve(
+        state.alerts, command
+    ):
+        return Outcome(result="stale")  # a late resolve of an earlier episode: the alert stays
     else:  # a resolve that only recorded its episode's end (AlertAliasResolved) names no alert
         result = "updated" if events and alert_id else "noop"
     if alert is None:
@@ -297,8 +301,9 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
     """An access command's events, with the cross-area rules.
 
     A team-scoped API key must name an existing team; removing a member also
-    removes them from every team they are in and from every schedule (rotations,
-    overrides, calendar feeds), in the same batch.
+    removes them from every team they are in, every schedule (rotations, overrides,
+    calendar feeds), every policy and their contacts, and withdraws their pages still
+    pending in the outbox, in the same batch.
     """
     events: list[Event] = list(access.decide(state.access, command, now))
     first = events[0] if events else None
@@ -312,6 +317,7 @@ def _decide_access(state: OrgState, command: access.AccessCommand, now: datetime
         events += schedules.decide(state.schedules, gone, now)
         events += _remove_escalation_recipient(state, "user", first.account_id, now)
         events += contacts.remove_user(state.contacts, first.account_id, now)
+        events += paging.withdraw_pages_of(state.paging, first.account_id, now)
     return events
 
 

@@ -23,6 +23,7 @@ from engine.paging.decider import (
     on_alert_event,
     react,
     recipients,
+    withdraw_pages_of,
 )
 from engine.paging.events import (
     PAGING_EVENT_TYPES,
@@ -84,4 +85,5 @@ __all__ = [
     "on_alert_event",
     "react",
     "recipients",
+    "withdraw_pages_of",
 ]

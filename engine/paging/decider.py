@@ -16,7 +16,8 @@ Timing follows Opsgenie and reliability.md decisions 5-7:
   due at once are one page.
 - An acknowledge ends the cycles of if-not-acked rules and withdraws their
   undelivered pages; later if-not-acked rules are recorded as skipped; a
-  close ends everything.
+  close ends everything. A member who leaves the organization has their
+  undelivered pages withdrawn (``withdraw_pages_of``); their cycles end quietly.
 
 ``decide`` answers paging commands; ``react`` adds the paging that other
 areas' events cause (a new alert, an added responder, an acknowledge, the end
@@ -59,6 +60,7 @@ __all__ = [
     "on_account_change",
     "on_alert_event",
     "react",
+    "withdraw_pages_of",
 ]
 
 LATE_AFTER = timedelta(seconds=60)  # handled later than this after its due-time: "late"
@@ -671,6 +673,35 @@ def _withdraw(
         )
         for pending in map(paging.outbox.__getitem__, paging.outbox_of.get(alert_id, ()))
         if not (keep_until_closed and pending.until_closed)
+    ]
+
+
+def withdraw_pages_of(paging: PagingState, account_id: str, now: datetime) -> Events:
+    """
+    Withdraw every undelivered page of ``account_id``, a member who left the organization.
+
+    Without this the pages would stay in the outbox until their alerts closed, the
+    notifier skipping them at every sweep. One pass over the outbox (the pending pages of
+    every alert, in the order they were requested): a member leaves rarely, and an index
+    by person would cost every page its upkeep.
+
+    Args:
+        paging: the paging state.
+        account_id: the member removed in the same batch.
+        now: the batch's time, stamped on the events.
+
+    Returns:
+        One ``NotificationCancelled`` per pending page of theirs (``[]`` when none).
+    """
+    return [
+        e.NotificationCancelled(
+            alert_id=pending.alert_id,
+            at=now,
+            notification_id=pending.notification_id,
+            reason="member removed",
+        )
+        for pending in paging.outbox.values()
+        if pending.account_id == account_id
     ]
 
 

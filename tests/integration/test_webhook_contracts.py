@@ -213,11 +213,17 @@ async def test_mixed_then_resolved_group_closes_each_alert(
 
 
 def later_episode(body: dict[str, Any], minutes: int = 30) -> bytes:
-    """``body`` as the next episode of its alerts: each starts ``minutes`` after it did."""
+    """``body`` as the next episode of its alerts: each starts (and a resolved one ends)
+    ``minutes`` after it did."""
+
+    def later(stamp: str) -> str:
+        moved = datetime.fromisoformat(stamp) + timedelta(minutes=minutes)
+        return moved.isoformat().replace("+00:00", "Z")
+
     alerts = []
     for item in body["alerts"]:
-        starts = datetime.fromisoformat(item["startsAt"]) + timedelta(minutes=minutes)
-        alerts.append({**item, "startsAt": starts.isoformat().replace("+00:00", "Z")})
+        ends = later(item["endsAt"]) if item["status"] == "resolved" else item["endsAt"]
+        alerts.append({**item, "startsAt": later(item["startsAt"]), "endsAt": ends})
     return json.dumps({**body, "alerts": alerts}).encode()
 
 
@@ -285,6 +291,39 @@ async def test_a_late_firing_leaves_the_resolved_alert_closed(
     for alias in gone:
         assert (await alert(api, alias))["status"] == "open"
     assert len(firing["alerts"]) + len(gone) == len(await all_alerts(api))
+
+
+@pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
+async def test_a_late_resolve_leaves_the_next_episode_open(
+    api: Harness, kind: str, path: str, source: str
+) -> None:
+    """firing → resolved → the next episode's firing (new alerts) → the first resolved
+    again (a late duplicate, its ``endsAt`` before the new ``startsAt``): ``stale``, the
+    new alerts stay open; the next episode's own resolve closes them.
+
+    Until the mirror rule, the late resolve closed the new alerts while they still fired
+    (Alertmanager resends firings, never the resolve it already sent)."""
+    key = await integration(api, kind)
+    resolved = fixture(f"{kind}/resolved.json")
+    gone = aliases(resolved)
+    firing = fixture(f"{kind}/firing.json")
+    again = {**firing, "alerts": [a for a in firing["alerts"] if a["fingerprint"] in gone]}
+    await send(api, path, key, raw(f"{kind}/firing.json"))
+    await send(api, path, key, raw(f"{kind}/resolved.json"))
+    status, answer = await send(api, path, key, later_episode(again))
+    assert (202, ["created"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    newer = {r["alias"]: r["alert_id"] for r in answer["results"]}
+    status, answer = await send(api, path, key, raw(f"{kind}/resolved.json"))
+    assert (202, ["stale"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    assert all("alert_id" not in r and "open alert" in r["message"] for r in answer["results"])
+    for alias in gone:
+        data = await alert(api, alias)
+        assert (data["id"], data["status"]) == (newer[alias], "open")
+    status, answer = await send(api, path, key, later_episode(resolved))
+    assert (202, ["updated"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    assert newer == {r["alias"]: r["alert_id"] for r in answer["results"]}
+    for alias in gone:
+        assert (await alert(api, alias))["status"] == "closed"
 
 
 @pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)

@@ -10,7 +10,9 @@ the engine) names its ``index``, the JSON path of the offending ``field`` in the
 (``alerts[3].labels``; the item itself, ``alerts[3]``, when no one field is at fault), a
 ``code`` and a human ``message``; the valid items are kept. A firing that arrives after
 the resolve of its episode (Alertmanager's and Grafana's ``startsAt``/``endsAt``) is
-answered ``stale`` and changes nothing (``engine.alerts.stale_firing``).
+answered ``stale`` and changes nothing (``engine.alerts.stale_firing``); so is a resolve
+that ended before the open alert's episode started, which leaves that newer alert open
+(``engine.alerts.stale_resolve``).
 
 Ingestion is lenient (compat-api.md §1.6): over-long fields are truncated, unknown
 priorities become P3, tags and details are clipped to Opsgenie's limits.
@@ -388,7 +390,7 @@ async def ingest(
         outcome = next(outcomes)
         alias = getattr(item, "alias", "")
         if isinstance(outcome, Outcome):
-            results.append(_accepted(index, alias, outcome))
+            results.append(_accepted(index, alias, outcome, isinstance(item, Resolve)))
         else:
             results.append(_rejected(index, alias, outcome.code, path, outcome.message))
     return results
@@ -403,15 +405,19 @@ def _rejected(index: int, alias: str | None, code: str, where: str, message: str
     return result
 
 
-def _accepted(index: int, alias: str, outcome: Outcome) -> dict[str, Any]:
+def _accepted(index: int, alias: str, outcome: Outcome, resolve: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"index": index, "alias": alias, "result": outcome.result}
     if outcome.alert_id is not None:
         result["alert_id"] = outcome.alert_id
     if outcome.tiny_id is not None:
         result["tiny_id"] = str(outcome.tiny_id)
     if outcome.result == "stale":
-        result["message"] = "a late firing of an alert episode already resolved: ignored"
+        result["message"] = _STALE_RESOLVE if resolve else _STALE_FIRING
     return result
+
+
+_STALE_FIRING = "a late firing of an alert episode already resolved: ignored"
+_STALE_RESOLVE = "a late resolve of an episode before the open alert's: ignored, it stays open"
 
 
 def status_of(results: list[dict[str, Any]]) -> int:

@@ -1,26 +1,38 @@
 """Closing and acknowledging an alert by alias, resolved atomically inside ``decide``;
-out-of-order webhooks: a late firing of an episode already resolved is stale."""
+out-of-order webhooks: a late firing of an episode already resolved is stale, and so is a
+late resolve of an episode before the open alert's; recorded ends are forgotten after
+``RESOLVED_HORIZON``."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import msgspec
 from msgspec.structs import replace
 
 from engine import CommandContext, CreateAlert
 from engine.alerts import (
+    RESOLVED_HORIZON,
+    RESOLVED_SWEEP_EVERY,
     AcknowledgeAlertByAlias,
     AlertAcknowledged,
     AlertAliasResolved,
     AlertClosed,
     AlertCreated,
+    AlertEvent,
     AlertNoteAdded,
+    AliasEvent,
     CloseAlertByAlias,
+    EpisodeEnd,
     Integration,
+    decide,
+    episode_key,
+    evolve,
     stale_firing,
 )
+from engine.alerts import initial_state as initial_alerts
 from engine.org import Outcome, execute, initial_state
-from tests.helpers.decider import NOW, given
+from tests.helpers.decider import ALERTS, NOW, given
 
 T1 = NOW + timedelta(seconds=2)
 AM = Integration(id="i1", name="prom", type="alertmanager")
@@ -110,7 +122,9 @@ def test_a_resolve_records_the_end_of_its_episode() -> None:
         .when(_resolve(), now=T1)
         .then([AlertClosed(alert_id="a1", at=T1, close_time=2000), ENDED])
     )
-    assert state.resolved_until == {"i1": {"fp1": ENDS}}
+    assert {episode_key("i1", "fp1"): EpisodeEnd(ends_at=ENDS, recorded_at=T1)} == (
+        state.resolved_until
+    )
 
 
 def test_a_resolve_before_its_firing_records_the_end_alone() -> None:
@@ -126,7 +140,9 @@ def test_an_end_no_later_than_the_last_one_is_not_recorded_again() -> None:
     given([ENDED]).when(_resolve(ENDS - timedelta(seconds=1)), now=T1).then([])
     later = ENDS + timedelta(seconds=1)
     state = given([ENDED]).when(_resolve(later), now=T1).then([replace(ENDED, ends_at=later)])
-    assert {"i1": {"fp1": later}} == state.resolved_until
+    assert {episode_key("i1", "fp1"): EpisodeEnd(ends_at=later, recorded_at=T1)} == (
+        state.resolved_until
+    )
 
 
 def test_a_firing_that_started_before_the_end_is_stale() -> None:
@@ -181,3 +197,120 @@ def test_the_org_outcome_says_stale_and_a_bare_end_is_a_noop() -> None:
     later = ENDS + timedelta(minutes=1)
     _, outcome = execute(state, _resolve(later), ctx, T1)
     assert (outcome.result, outcome.alert_id) == ("updated", "a2")
+
+
+# -- the mirror case: a late resolve of an earlier episode leaves the newer alert open ----
+
+LATER = ENDS + timedelta(minutes=30)  # the next episode's startsAt
+CLOSED_A1 = AlertClosed(alert_id="a1", at=T1, close_time=2000)
+NEWER = AlertCreated(
+    alert_id="a2", at=T1, tiny_id=2, alias="fp1", message="m", integration=AM, starts_at=LATER
+)
+
+
+def test_the_alert_keeps_the_start_of_the_episode_that_opened_it() -> None:
+    """A firing with ``starts_at`` opens an alert that records it; a dedup does not move it."""
+    state = given().when(_firing(LATER), now=T1).then([replace(NEWER, at=T1, tiny_id=1)])
+    assert state.alerts["a2"].starts_at == LATER
+    deduplicated = given([NEWER]).when(_firing(LATER + timedelta(hours=1), alert_id="a3")).state
+    assert deduplicated.alerts["a2"].starts_at == LATER
+
+
+def test_a_late_resolve_of_an_earlier_episode_leaves_the_newer_alert_open() -> None:
+    """firing → resolve → the next episode's firing → the first resolve again: the open
+    alert started after that resolve's end, so it stays open (``[]``, nothing to record);
+    a first delivery of an earlier end records it and still closes nothing."""
+    state = given([OPEN, CLOSED_A1, ENDED, NEWER]).when(_resolve(ENDS), now=T1).then([])
+    assert state.alerts["a2"].status == "open"
+    earlier = replace(ENDED, ends_at=LATER - timedelta(seconds=1))
+    state = given([NEWER]).when(_resolve(earlier.ends_at), now=T1).then([earlier])
+    assert state.alerts["a2"].status == "open"
+
+
+def test_a_resolve_of_the_open_episode_closes_it() -> None:
+    """An end at or after the alert's start is its episode's (at: the tie counts as the same
+    episode, as for firings); without ``ends_at``, or for an alert opened without a start,
+    a resolve closes as before."""
+    closed = AlertClosed(alert_id="a2", at=T1, close_time=0)
+    for ends_at in (LATER, LATER + timedelta(minutes=5)):
+        recorded = replace(ENDED, ends_at=ends_at)
+        given([ENDED, NEWER]).when(_resolve(ends_at), now=T1).then([closed, recorded])
+    given([NEWER]).when(_resolve(None), now=T1).then([closed])
+    given([OPEN]).when(_resolve(STARTS - timedelta(hours=1)), now=T1).then(
+        [
+            AlertClosed(alert_id="a1", at=T1, close_time=2000),
+            replace(ENDED, ends_at=STARTS - timedelta(hours=1)),
+        ]
+    )
+
+
+def test_the_org_outcome_of_a_late_resolve_is_stale() -> None:
+    """The answer of a resolve that left a newer alert open is ``stale``, naming no alert."""
+    state = initial_state()
+    ctx = CommandContext(principal_kind="integration", principal_id="i1")
+    execute(state, _firing(STARTS, alert_id="a1"), ctx, NOW)
+    execute(state, _resolve(ENDS), ctx, T1)
+    _, outcome = execute(state, _firing(LATER), ctx, T1)
+    assert (outcome.result, outcome.alert_id) == ("created", "a2")
+    events, outcome = execute(state, _resolve(ENDS), ctx, T1)
+    assert ([], Outcome(result="stale")) == (events, outcome)
+    assert state.alerts.alerts["a2"].status == "open"
+    _, outcome = execute(state, _resolve(LATER + timedelta(minutes=5)), ctx, T1)
+    assert (outcome.result, outcome.alert_id) == ("updated", "a2")
+
+
+# -- the recorded ends are forgotten after RESOLVED_HORIZON ---------------------------------
+
+
+def _resolved(alias: str, at: datetime, ends_at: datetime = ENDS) -> AlertAliasResolved:
+    return AlertAliasResolved(at=at, alias=alias, integration_id="i1", ends_at=ends_at)
+
+
+def test_ends_recorded_more_than_the_horizon_ago_are_forgotten() -> None:
+    """A new pod name resolved each day for 30 days, and pod-3 again (a later end) on day
+    25: only the ends recorded within a week of the newest are kept; the fold of the JSON
+    round-tripped log is the same state, byte for byte."""
+    live = initial_alerts()
+    log: list[AlertEvent | AliasEvent] = []
+    days = [(f"pod-{n}", float(n), ENDS) for n in range(30)]
+    days.insert(26, ("pod-3", 25.5, ENDS + timedelta(seconds=1)))
+    for alias, day, ends_at in days:
+        resolve = CloseAlertByAlias(alias=alias, integration_id="i1", ends_at=ends_at)
+        for event in decide(live, resolve, NOW + timedelta(days=day)):
+            evolve(live, event)
+            log.append(event)
+    assert len(days) == len(log)
+    kept = [*range(22, 26), 3, *range(26, 30)]
+    assert [episode_key("i1", f"pod-{n}") for n in kept] == list(live.resolved_until)
+    assert NOW + timedelta(days=25.5) == live.resolved_until[episode_key("i1", "pod-3")].recorded_at
+    stored = msgspec.json.decode(msgspec.json.encode(log), type=list[AlertEvent | AliasEvent])
+    assert msgspec.json.encode(live) == msgspec.json.encode(ALERTS.fold(stored))
+
+
+def test_the_sweep_runs_once_per_sweep_interval() -> None:
+    """Ends are swept out by the first resolve a ``RESOLVED_SWEEP_EVERY`` after the last
+    sweep: an end may outlive the horizon by up to that much, never more."""
+    assert (timedelta(days=7), timedelta(days=1)) == (RESOLVED_HORIZON, RESOLVED_SWEEP_EVERY)
+    day = timedelta(days=1)
+    log = [_resolved("old", NOW), _resolved("a", NOW + 7 * day), _resolved("b", NOW + 7.5 * day)]
+    state = ALERTS.fold(log)
+    assert (NOW + 7 * day, ["old", "a", "b"]) == (
+        state.resolved_swept_at,
+        [key.split(" ", 1)[1] for key in state.resolved_until],
+    )
+    state = ALERTS.fold([*log, _resolved("c", NOW + 8 * day)])
+    assert (NOW + 8 * day, ["a", "b", "c"]) == (
+        state.resolved_swept_at,
+        [key.split(" ", 1)[1] for key in state.resolved_until],
+    )
+
+
+def test_a_firing_of_a_forgotten_episode_opens_an_alert() -> None:
+    """Within the horizon a late firing is stale; once its end is forgotten it opens an
+    alert again (the rule before stale firings existed: forgetting errs towards paging)."""
+    late = NOW + RESOLVED_HORIZON
+    within = [ENDED, _resolved("other", late)]
+    given(within).when(_firing(STARTS), now=late).then([])
+    forgotten = [ENDED, _resolved("other", late + timedelta(seconds=3))]
+    events = given(forgotten).when(_firing(STARTS), now=late).events
+    assert [AlertCreated] == [type(e) for e in events]

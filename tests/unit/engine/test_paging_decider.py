@@ -716,6 +716,33 @@ def test_escalating_a_used_up_escalation_pages_its_last_rule_again() -> None:
         ]
 
 
+def test_removing_a_member_withdraws_their_pending_pages() -> None:
+    """A member with undelivered pages on two alerts leaves: in the same batch both pages
+    are withdrawn (the outbox and its per-alert index lose them, the alerts' logs say why);
+    the other member's pages on the same alerts stay pending."""
+    org = Org()
+    org.alert("A", ("user", "ann"), ("user", "bob"))
+    org.alert("B", ("user", "ann"), ("user", "bob"))
+    org.advance(3)
+    outbox = org.state.paging.outbox
+    ann = [p.notification_id for p in outbox.values() if p.account_id == "ann"]
+    bob = [p.notification_id for p in outbox.values() if p.account_id == "bob"]
+    assert (len(ann), len(bob)) == (2, 2)
+    events = org.run(access.RemoveMember(account_id="ann", actor_role="owner"))
+    assert paged(events) == [
+        NotificationCancelled(
+            alert_id=alert, at=at(3), notification_id=ident, reason="member removed"
+        )
+        for alert, ident in zip("AB", ann, strict=True)
+    ]
+    assert bob == list(outbox)
+    assert {"A": [bob[0]], "B": [bob[1]]} == {
+        alert: list(ids) for alert, ids in org.state.paging.outbox_of.items()
+    }
+    assert [r.status for r in org.state.paging.recent["ann"]] == ["cancelled", "cancelled"]
+    assert paged(org.run(access.RemoveMember(account_id="cat", actor_role="owner"))) == []
+
+
 def test_escalating_passes_over_an_escalation_left_without_rules() -> None:
     """A policy emptied by its only recipient leaving pages nobody; escalating advances the
     alert's other escalations, and is refused when there is none."""

@@ -1,13 +1,15 @@
 """Paging through the org aggregate: replay rebuilds it exactly, and no page is requested twice.
 
 Random interleavings of new alerts, acknowledges, closes, snoozes, manual
-escalations, rule changes, delivery outcomes and the timer (``due_commands``
-at each step's time, as the actor runs them) — then:
+escalations, rule changes, delivery outcomes, members leaving and coming back,
+and the timer (``due_commands`` at each step's time, as the actor runs them) —
+then:
 
 - I7: folding the encoded log gives the live state byte for byte (paging's
   due index included);
 - I4: every notification id is requested at most once;
-- every undelivered page belongs to an open alert, and a firing timer always
+- every undelivered page belongs to an open alert and a current member (a
+  member's pages are withdrawn when they leave), and a firing timer always
   makes progress (nothing stays due in the past).
 """
 
@@ -88,6 +90,7 @@ SETUP: list[Command] = [
 ]
 
 _alert = st.sampled_from(ALERTS)
+_person = st.sampled_from(PEOPLE)
 _responders = st.lists(
     st.sampled_from(
         [Responder(type="escalation", id=POLICY), Responder(type="user", id=PEOPLE[1])]
@@ -123,6 +126,13 @@ _command = st.one_of(
     st.builds(lambda a: EscalateToNext(alert_id=a, source="api"), _alert),
     st.builds(lambda a: ("snooze", a), _alert),
     st.builds(lambda ok: ("deliver", ok), st.booleans()),
+    st.builds(lambda p: access.RemoveMember(account_id=p, actor_role="owner"), _person),
+    st.builds(
+        lambda p: access.AddMember(
+            account_id=p, email=f"{p[-1]}@example.com", role="member", actor_role="owner"
+        ),
+        _person,
+    ),
     st.builds(
         lambda specs: contacts.UpdateNotificationRule(
             account_id=PEOPLE[0], rule_id=contacts.DEFAULT_RULE_ID, steps=_steps(specs)
@@ -182,6 +192,7 @@ def test_paging_replays_exactly_and_requests_each_page_once(
         by_alert: dict[str, set[str]] = {}
         for ident, pending in live.paging.outbox.items():
             assert live.alerts.alerts[pending.alert_id].status == "open"
+            assert pending.account_id in live.access.members
             by_alert.setdefault(pending.alert_id, set()).add(ident)
         assert {a: set(ids) for a, ids in live.paging.outbox_of.items()} == by_alert
         for timer in due_commands(live, now):

@@ -157,6 +157,7 @@ export interface AlertCreated {
 	actions: string[];
 	integration: Integration | null;
 	unresolved_responders: string[];
+	starts_at: DateTime | null;
 }
 
 /** A create hit the open alert with the same alias; ``count`` is its new count. */
