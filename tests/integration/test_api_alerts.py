@@ -237,9 +237,45 @@ async def test_batch_create_is_one_request_many_alerts(api: Harness) -> None:
     assert response.status_code == 202
     results = (await response.get_json())["results"]
     assert [r["result"] for r in results] == ["created"] * 3 + ["deduplicated"] * 7 + ["rejected"]
+    assert [r["index"] for r in results] == list(range(11))
     assert results[-1]["field"] == "message"
     listed = await (await api.get("/api/v1/alerts?limit=100")).get_json()
     assert len(listed["data"]) == 3
+
+
+async def test_a_malformed_batch_item_is_reported_and_the_others_are_created(
+    api: Harness,
+) -> None:
+    """An item that is not an alert (wrong type, not an object) is rejected by index and
+    field; the valid items of the same batch are created."""
+    body = [{"message": "ok-1"}, {"message": 42}, "not an alert", {"message": "ok-2", "tags": 7}]
+    body.append({"message": "ok-3", "alias": "third"})
+    response = await api.post("/api/v1/alerts/batch", json=body)
+    assert response.status_code == 202
+    results = (await response.get_json())["results"]
+    assert [(r["index"], r["result"]) for r in results] == [
+        (0, "created"),
+        (1, "rejected"),
+        (2, "rejected"),
+        (3, "rejected"),
+        (4, "created"),
+    ]
+    assert results[1]["code"] == "invalid_field"
+    assert results[1]["field"] == "message"
+    assert "str" in results[1]["message"]
+    assert results[3]["field"] == "tags"
+    listed = await (await api.get("/api/v1/alerts?limit=100")).get_json()
+    assert sorted(a["message"] for a in listed["data"]) == ["ok-1", "ok-3"]
+
+
+async def test_a_batch_of_only_bad_items_is_422_and_creates_nothing(api: Harness) -> None:
+    response = await api.post("/api/v1/alerts/batch", json=[{"message": ""}, {"priority": "P1"}])
+    assert response.status_code == 422
+    results = (await response.get_json())["results"]
+    assert [r["result"] for r in results] == ["rejected", "rejected"]
+    assert results[1]["field"] == "message"  # missing
+    listed = await (await api.get("/api/v1/alerts?limit=100")).get_json()
+    assert listed["data"] == []
 
 
 async def test_delete_then_404(api: Harness) -> None:

@@ -65,7 +65,7 @@ from web.api.schemas import (
 from web.app import command_context, json_response, parse_body, principal, services
 from web.auth.principal import Principal
 from web.auth.scope import find_visible_alert, scoped_responders
-from web.errors import ApiError
+from web.errors import ApiError, from_validation
 
 __all__ = ["alert_query", "blueprint", "integration_of", "visible_query"]
 
@@ -125,22 +125,56 @@ async def create_alert() -> Response:
 
 @blueprint.post("/alerts/batch")
 async def create_alerts() -> Response:
-    """Create up to 1,000 alerts in one group-committed append (202, results in order)."""
+    """Create up to 1,000 alerts in one group-committed append (202, results in order).
+
+    Each item is decoded on its own, so a malformed item is reported (its ``index``,
+    the ``field`` inside it, why) and the valid ones are still created, as the
+    webhooks do; 422 when every item was rejected.
+    """
     key = principal()
-    bodies = await parse_body(list[CreateAlertRequest])
-    if not 1 <= len(bodies) <= MAX_BATCH:
+    raws = await parse_body(list[msgspec.Raw])
+    if not 1 <= len(raws) <= MAX_BATCH:
         raise ApiError(422, "invalid_field", f"send 1-{MAX_BATCH} alerts", field="")
     ctx = await command_context(key)
     remote_addr = request.remote_addr or ""
-    commands: list[Command] = [create_command(b, remote_addr, key) for b in bodies]
-    results = await services().supervisor.submit_many(key.org_id, commands, ctx)
-    items = [
-        _outcome(r)
-        if isinstance(r, Outcome)
-        else {"result": "rejected", "code": r.code, "message": r.message, "field": r.field}
-        for r in results
-    ]
-    return json_response({"results": items}, 202)
+    items: list[CreateAlert | ApiError] = []
+    for raw in raws:
+        try:
+            items.append(create_command(_batch_item(raw), remote_addr, key))
+        except ApiError as refused:
+            items.append(refused)
+    commands: list[Command] = [item for item in items if isinstance(item, CreateAlert)]
+    outcomes = iter(
+        await services().supervisor.submit_many(key.org_id, commands, ctx) if commands else []
+    )
+    results = []
+    for index, item in enumerate(items):
+        result = item if isinstance(item, ApiError) else next(outcomes)
+        if isinstance(result, Outcome):
+            results.append({"index": index, **_outcome(result)})
+        else:
+            results.append(
+                {
+                    "index": index,
+                    "result": "rejected",
+                    "code": result.code,
+                    "message": result.message,
+                    "field": result.field,
+                }
+            )
+    rejected = all(r["result"] == "rejected" for r in results)
+    return json_response({"results": results}, 422 if rejected else 202)
+
+
+_batch_item_decoder = msgspec.json.Decoder(CreateAlertRequest)
+
+
+def _batch_item(raw: msgspec.Raw) -> CreateAlertRequest:
+    """One item of a batch; ``ApiError`` naming the field when it is not an alert."""
+    try:
+        return _batch_item_decoder.decode(raw)
+    except msgspec.ValidationError as error:
+        raise from_validation(error) from None
 
 
 @blueprint.get("/alerts")

@@ -8,7 +8,9 @@ priority comes from the integration's priority label (default ``severity``).
 Out of order: a resolved alert's ``endsAt`` is remembered for its alias; a ``firing`` whose
 ``startsAt`` is not after it is a late delivery of the episode already resolved, answered
 ``stale``, and opens nothing (Alertmanager would never resolve it again). A new episode has
-a later ``startsAt`` and opens a new alert.
+a later ``startsAt`` and opens a new alert. The mirror case: a ``resolved`` whose ``endsAt``
+is before the ``startsAt`` of the open alert's episode is a late resolve of an earlier
+episode, answered ``stale``; the open alert stays open.
 
     POST /v1/webhooks/alertmanager/<key>          (or Authorization: Bearer <key>)
 """
