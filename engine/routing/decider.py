@@ -227,7 +227,8 @@ def _check_condition(condition: RoutingCondition) -> RoutingCondition:
         raise _invalid("criteria", f"expectedValue must be 1-{MAX_VALUE} characters")
     if operation == "matches" and pattern(expected) is None:
         msg = (
-            f"expectedValue must be a valid regular expression of at most {MAX_PATTERN} characters"
+            f"expectedValue must be a valid regular expression of at most {MAX_PATTERN} "
+            "characters (RE2 syntax: no backreferences or lookaround)"
         )
         raise _invalid("criteria", msg)
     if field == "priority" and expected not in PRIORITIES:

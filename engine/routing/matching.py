@@ -7,10 +7,15 @@ Semantics (Opsgenie's, where its documentation is silent Pulsar's, stated here):
   detail reads as ``""``) compare ignoring case: ``equals``, ``contains``,
   ``starts-with``, ``ends-with``; ``equals-ignore-whitespace`` also drops every
   whitespace character first; ``is-empty`` is true for blank text.
-* ``matches`` is a regular expression (Python ``re``) that must match the *whole*
-  value (``re.fullmatch``, like Java's ``String.matches`` that Opsgenie uses), case
-  sensitive unless the pattern says ``(?i)``. Patterns are at most ``MAX_PATTERN``
-  characters and must compile (the decider refuses others).
+* ``matches`` is a regular expression that must match the *whole* value (like Java's
+  ``String.matches`` that Opsgenie uses), case sensitive unless the pattern says
+  ``(?i)``. Patterns are at most ``MAX_PATTERN`` characters and must compile (the
+  decider refuses others). They run on RE2 (``google-re2``), not Python's ``re``: a
+  member's pattern is matched inside the organization's actor, and a backtracking
+  engine would let one pattern such as ``(a+)+$`` stall the whole process on a long
+  enough alert text; RE2 matches in time linear in the text. The price is RE2's
+  syntax: no backreferences (``\1``) and no lookaround (``(?=``, ``(?!``, ``(?<=``),
+  which are refused on save.
 * **Lists** (``tags``, ``actions``): ``contains`` is true when one element equals the
   expected value ignoring case, ``matches`` when one element matches, ``is-empty``
   when there is none.
@@ -37,6 +42,7 @@ from typing import Final, final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+import re2
 
 from engine.alerts import Alert
 from engine.routing.state import RoutingCondition, RoutingCriteria, RoutingState, routing_rules_of
@@ -76,14 +82,19 @@ class RouteDecision(msgspec.Struct, frozen=True, gc=False):
 DEFAULT_ROUTE: Final = RouteDecision(None, "default", "default", None)
 
 
+_RE2_OPTIONS: Final = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is answered, not logged to stderr
+
+
 @lru_cache(maxsize=1024)
-def pattern(expression: str) -> re.Pattern[str] | None:
-    """``expression`` compiled (memoised), or ``None`` when it is too long or invalid."""
+def pattern(expression: str) -> re2._Regexp | None:
+    """``expression`` compiled by RE2 (memoised), or ``None`` when it is too long or
+    not a valid RE2 pattern."""
     if len(expression) > MAX_PATTERN:
         return None
     try:
-        return re.compile(expression)
-    except (re.error, OverflowError, RecursionError):
+        return re2.compile(expression, _RE2_OPTIONS)
+    except re2.error:
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -173,6 +174,9 @@ def when(field: str, operation: str, expected: str = "x", key: str = "") -> Rout
         when("message", "equals", "x" * 1001),
         when("message", "matches", "(unclosed"),
         when("message", "matches", "a" * 501),
+        when("message", "matches", "(disk).*\\1"),  # RE2: no backreferences
+        when("message", "matches", "(?=disk).*"),  # RE2: no lookaround
+        when("message", "matches", "(?<!web)-1"),
     ],
 )
 def test_conditions_are_checked(condition: RoutingCondition) -> None:
@@ -544,6 +548,26 @@ def test_empty_values_and_odd_priorities() -> None:
     assert condition_holds(when("message", "is-empty"), bare)
     assert condition_holds(when("priority", "equals", "P3"), bare)
     assert not condition_holds(when("message", "matches", "(bad"), WEB)
+
+
+def test_a_pattern_cannot_stall_the_actor_by_backtracking() -> None:
+    """Patterns run on RE2, in time linear in the text: ``(a+)+$`` against a long text
+    that almost matches answers at once (Python's backtracking ``re`` would take
+    about 2^n steps; the alarm turns such a hang into a failure)."""
+    text = "a" * 5000 + "!"
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.setitimer(signal.ITIMER_REAL, 5.0)
+    try:
+        assert not condition_holds(when("message", "matches", "(a+)+$"), alert(message=text))
+        assert condition_holds(when("message", "matches", "(a+)+!"), alert(message=text))
+        assert condition_holds(when("tags", "matches", "(x+x+)+y"), alert(tags=("x" * 40 + "y",)))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise TimeoutError("the pattern is still matching after 5 s")
 
 
 def test_match_types() -> None:
