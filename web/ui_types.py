@@ -21,6 +21,7 @@ directions is rendered twice, the request form named ``<Name>Input``.
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -613,6 +614,15 @@ NAMED_UNIONS: dict[str, Any] = {
 # alert's history (REST and the ``alert`` topic) is read by the alert's subject, so
 # its events are the alert's own and its paging's, not any of the organization's events.
 NARROWED: dict[Any, Any] = {Event: AlertEvent | PagingEvent}
+
+
+@functools.cache
+def _info(kind: Any) -> mi.Type:
+    """``msgspec.inspect.type_info`` of ``kind``, once per kind: each call walks the whole
+    type graph again (the event unions are large), ~5 s for a render uncached."""
+    return mi.type_info(kind)
+
+
 # TypeScript names for Structs whose Python name would shadow a global or clash.
 RENAMED: dict[type, str] = {
     ws.Error: "ErrorFrame",
@@ -673,10 +683,10 @@ class _Renderer:
                 return self.struct(t, mode)
             case mi.UnionType():
                 for wide, narrow in NARROWED.items():
-                    if mi.type_info(wide) == t:
-                        return self.expr(mi.type_info(narrow), mode)
+                    if _info(wide) == t:
+                        return self.expr(_info(narrow), mode)
                 for name, union in NAMED_UNIONS.items():
-                    if mi.type_info(union) == t:
+                    if _info(union) == t:
                         self.union(name, t, mode)
                         return name
                 return " | ".join(self.expr(member, mode) for member in t.types)
@@ -727,9 +737,9 @@ def _structs(t: mi.Type, seen: set[type]) -> set[type]:
             _structs(t.item_type, seen)
         case mi.DictType():
             _structs(t.value_type, seen)
-        case mi.UnionType() if any(mi.type_info(w) == t for w in NARROWED):
-            wide = next(w for w in NARROWED if mi.type_info(w) == t)
-            _structs(mi.type_info(NARROWED[wide]), seen)
+        case mi.UnionType() if any(_info(w) == t for w in NARROWED):
+            wide = next(w for w in NARROWED if _info(w) == t)
+            _structs(_info(NARROWED[wide]), seen)
         case mi.TupleType() | mi.UnionType():
             for member in t.item_types if isinstance(t, mi.TupleType) else t.types:
                 _structs(member, seen)
@@ -741,14 +751,14 @@ def render() -> str:
     ins: set[type] = set()
     outs: set[type] = set()
     for kind in REQUESTS:
-        _structs(mi.type_info(kind), ins)
+        _structs(_info(kind), ins)
     for kind in RESPONSES:
-        _structs(mi.type_info(kind), outs)
+        _structs(_info(kind), outs)
     renderer = _Renderer(ins & outs)
     for kind in RESPONSES:
-        renderer.expr(mi.type_info(kind), "out")
+        renderer.expr(_info(kind), "out")
     for kind in REQUESTS:
-        renderer.expr(mi.type_info(kind), "in")
+        renderer.expr(_info(kind), "in")
     return _HEADER + "\n" + "\n".join(renderer.blocks)
 
 
