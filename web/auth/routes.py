@@ -295,7 +295,7 @@ ROUTES: dict[str, Access] = {
     "slack.interactions": WEBHOOK,
     # test mode only (PULSAR_TEST_MODE)
     "testing.advance": Access(),
-    "testing.echo": PUBLIC,
+    "testing.echo": _WRITE,  # the baseline of POST /api/v1/alerts: the same auth
     "testing.now": PUBLIC,
     "test_clock.test_clock_now": PUBLIC,
     "test_clock.test_clock_change": Access(),
