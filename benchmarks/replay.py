@@ -48,6 +48,7 @@ from engine.org import (
     fold,
     initial_state,
 )
+from engine.runtime.snapshots import snapshot_data
 from eventstore import NewEvent, PayloadChunk, PostgresEventStore, Snapshot, open_postgres_store
 
 EVENTS = 300_000
@@ -162,7 +163,7 @@ def fold_chunks(chunks: list[PayloadChunk]) -> OrgState:
 
 
 async def write_snapshot(store: PostgresEventStore, state: OrgState, org_id: str) -> int:
-    data = encode_state(state)
+    data = snapshot_data(state)
     snapshot = Snapshot(
         org_id=org_id, version=state.version, schema_version=SNAPSHOT_SCHEMA_VERSION, data=data
     )

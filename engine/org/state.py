@@ -41,7 +41,7 @@ __all__ = ["SNAPSHOT_SCHEMA_VERSION", "OrgState", "Outcome", "RecordedRequest", 
 
 # Bump whenever the shape of OrgState (or any area state) changes: snapshots of
 # another schema version are ignored and the state is folded from the log.
-SNAPSHOT_SCHEMA_VERSION = 7
+SNAPSHOT_SCHEMA_VERSION = 8  # 8: zlib-compressed (engine.runtime.snapshots)
 
 
 @final

@@ -38,7 +38,6 @@ from engine.org import (
     OrgState,
     Outcome,
     decode_payloads,
-    decode_state,
     due_commands,
     encode_event,
     encode_meta,
@@ -52,6 +51,7 @@ from engine.runtime.snapshots import (
     PendingSnapshot,
     SnapshotEncodingFailed,
     encode_snapshot,
+    state_of,
 )
 from eventstore import Envelope, EventStore, EventStoreError, NewEvent, Snapshot
 
@@ -107,7 +107,7 @@ async def load_state(store: EventStore, org_id: str) -> OrgState:
     if snapshot is not None:
         try:
             with _gc_paused():
-                state = decode_state(snapshot.data)
+                state = state_of(snapshot.data)
         except msgspec.DecodeError:
             log.warning("snapshot_unreadable", org_id=org_id, version=snapshot.version)
             state = initial_state()

@@ -14,6 +14,14 @@ where ``fork`` is unavailable or fails, encoding at once is cheaper.
 The child runs nothing but the encoder and ``os._exit``: no trio, no I/O but
 its pipe, no interpreter shutdown (which would flush or close what the parent
 owns).
+
+A snapshot is the msgpack state compressed with zlib at level 1 (``snapshot_data``;
+``state_of`` reads it): about 6 times smaller (100,000 alerts: 76 → 12 MB). Compressing
+costs ~3 µs per alert where the encoding runs, and it saves far more than that
+elsewhere: writing a 76 MB value made PostgreSQL write and flush as much WAL, and
+every append committed meanwhile waited behind that flush (the escalation
+benchmark's page lateness p99 at 1,000 pages/s: ~0.5 s of timer delay with
+uncompressed snapshots, ~0.08 s without any).
 """
 
 from __future__ import annotations
@@ -22,20 +30,42 @@ import contextlib
 import fcntl
 import gc
 import os
+import zlib
 from typing import Final, final
 
+import msgspec
 import structlog
 import trio
 
-from engine.org import OrgState, encode_state
+from engine.org import OrgState, decode_state, encode_state
 
-__all__ = ["FORK_MIN_ALERTS", "PendingSnapshot", "SnapshotEncodingFailed", "encode_snapshot"]
+__all__ = [
+    "FORK_MIN_ALERTS",
+    "PendingSnapshot",
+    "SnapshotEncodingFailed",
+    "encode_snapshot",
+    "snapshot_data",
+    "state_of",
+]
 
 log = structlog.get_logger("pulsar.actor")
 
-FORK_MIN_ALERTS: Final = 20_000  # ~20-60 ms to encode inline; a fork costs a few ms
+FORK_MIN_ALERTS: Final = 5_000  # ~20 ms to encode and compress inline; a fork costs a few ms
 _HEADER: Final = 8  # the child writes the length first: a short read is detected
 _PIPE_SIZE: Final = 1 << 20  # fewer, larger reads (Linux; the default is 64 KiB)
+
+
+def snapshot_data(state: OrgState) -> bytes:
+    """The bytes a snapshot stores: ``state`` encoded, then compressed."""
+    return zlib.compress(encode_state(state), 1)
+
+
+def state_of(data: bytes) -> OrgState:
+    """The state a snapshot's bytes hold; ``msgspec.DecodeError`` when they hold none."""
+    try:
+        return decode_state(zlib.decompress(data))
+    except zlib.error as error:
+        raise msgspec.DecodeError(f"not a compressed snapshot: {error}") from None
 
 
 class SnapshotEncodingFailed(Exception):
@@ -82,7 +112,7 @@ class PendingSnapshot:
 def encode_snapshot(state: OrgState, *, fork_min_alerts: int = FORK_MIN_ALERTS) -> PendingSnapshot:
     """Start encoding ``state`` as it is now (see the module docstring)."""
     if len(state.alerts.alerts) < fork_min_alerts or not hasattr(os, "fork"):
-        return PendingSnapshot(encode_state(state))
+        return PendingSnapshot(snapshot_data(state))
     read, write = os.pipe()
     with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
         fcntl.fcntl(read, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
@@ -92,7 +122,7 @@ def encode_snapshot(state: OrgState, *, fork_min_alerts: int = FORK_MIN_ALERTS) 
         os.close(read)
         os.close(write)
         log.warning("snapshot_fork_failed", error=repr(error))
-        return PendingSnapshot(encode_state(state))
+        return PendingSnapshot(snapshot_data(state))
     if pid == 0:  # pragma: no cover - the child (coverage does not follow os._exit)
         _encode_in_child(state, read, write)
     os.close(write)
@@ -104,7 +134,7 @@ def _encode_in_child(state: OrgState, read: int, write: int) -> None:  # pragma:
     try:
         gc.disable()
         os.close(read)
-        data = encode_state(state)
+        data = snapshot_data(state)
         with open(write, "wb", closefd=True) as pipe:
             pipe.write(len(data).to_bytes(_HEADER, "big"))
             pipe.write(data)

@@ -11,7 +11,8 @@ import pytest
 import trio
 
 from engine import CommandContext, CreateAlert, TrioClock, new_id, open_org_supervisor
-from engine.org import SNAPSHOT_SCHEMA_VERSION, decode_state, encode_state
+from engine.org import SNAPSHOT_SCHEMA_VERSION
+from engine.runtime.snapshots import snapshot_data, state_of
 from eventstore import Snapshot, open_postgres_store
 from tests.helpers.server import create_org, pulsar, run_server
 from tests.pg import fresh_database
@@ -83,14 +84,14 @@ async def test_replay_verify_passes_then_detects_a_corrupt_snapshot() -> None:
         async with open_postgres_store(dsn) as store:
             snapshot = await store.load_snapshot(org_id, SNAPSHOT_SCHEMA_VERSION)
             assert snapshot is not None
-            state = decode_state(snapshot.data)
+            state = state_of(snapshot.data)
             next(iter(state.alerts.alerts.values())).message = "tampered"
             await store.save_snapshot(
                 Snapshot(
                     org_id=org_id,
                     version=snapshot.version + 1,
                     schema_version=SNAPSHOT_SCHEMA_VERSION,
-                    data=encode_state(state),
+                    data=snapshot_data(state),
                 )
             )
         bad = await pulsar("replay", "--verify", dsn=dsn, check=False)

@@ -11,13 +11,19 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 import trio
 
 from engine import CommandContext, CreateAlert
-from engine.org import OrgState, decode_state, encode_state, execute, initial_state
+from engine.org import OrgState, encode_state, execute, initial_state
 from engine.runtime import snapshots
-from engine.runtime.snapshots import SnapshotEncodingFailed, encode_snapshot
+from engine.runtime.snapshots import (
+    SnapshotEncodingFailed,
+    encode_snapshot,
+    snapshot_data,
+    state_of,
+)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CTX = CommandContext(principal_kind="api_key", principal_id="k1")
@@ -45,20 +51,20 @@ async def test_a_small_state_is_encoded_at_once() -> None:
     state = state_with(3)
     pending = encode_snapshot(state)  # 3 alerts: far below FORK_MIN_ALERTS
     assert not pending.forked
-    assert await pending.result() == encode_state(state)
+    assert await pending.result() == snapshot_data(state)
 
 
 async def test_a_forked_snapshot_is_the_state_at_the_call_not_after() -> None:
     state = state_with(50)
-    expected = encode_state(state)
+    expected = snapshot_data(state)
     pending = encode_snapshot(state, fork_min_alerts=10)
     assert pending.forked
     grow(state, 50, 20)  # the parent moves on before the child is read
     state.alerts.alerts["00000000-0000-7000-8000-000000000001"].message = "changed"
     data = await pending.result()
     assert data == expected
-    assert len(decode_state(data).alerts.alerts) == 50
-    assert encode_state(state) != expected
+    assert len(state_of(data).alerts.alerts) == 50
+    assert snapshot_data(state) != expected
 
 
 async def test_a_child_that_dies_is_an_error_not_a_short_snapshot(
@@ -83,7 +89,7 @@ async def test_a_failed_fork_encodes_at_once(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(os, "fork", no_fork)
     pending = encode_snapshot(state, fork_min_alerts=0)
     assert not pending.forked
-    assert await pending.result() == encode_state(state)
+    assert await pending.result() == snapshot_data(state)
 
 
 async def test_a_cancelled_read_still_reaps_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,3 +117,14 @@ def reaped(pid: int) -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def test_snapshot_bytes_are_the_state_compressed() -> None:
+    """Several times smaller than the encoded state, and read back to the same state;
+    bytes that are not a snapshot are a ``DecodeError`` (``load_state`` then folds the log)."""
+    state = state_with(200)
+    data = snapshot_data(state)
+    assert len(data) * 4 < len(encode_state(state))
+    assert encode_state(state_of(data)) == encode_state(state)
+    with pytest.raises(msgspec.DecodeError):
+        state_of(encode_state(state))  # an uncompressed (older) snapshot
