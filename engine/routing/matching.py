@@ -14,8 +14,11 @@ Semantics (Opsgenie's, where its documentation is silent Pulsar's, stated here):
   member's pattern is matched inside the organization's actor, and a backtracking
   engine would let one pattern such as ``(a+)+$`` stall the whole process on a long
   enough alert text; RE2 matches in time linear in the text. The price is RE2's
-  syntax: no backreferences (``\1``) and no lookaround (``(?=``, ``(?!``, ``(?<=``),
-  which are refused on save.
+  syntax: no backreferences (``\\1``), lookaround (``(?=``, ``(?!``, ``(?<=``), atomic
+  groups or possessive quantifiers, which are refused on save; and ``\\d``, ``\\w``,
+  ``\\s`` are ASCII classes, as in Java's default that Opsgenie's patterns were written
+  for (Python's ``re`` read them as Unicode). A pattern saved before and refused by
+  RE2 now never holds, negated or not.
 * **Lists** (``tags``, ``actions``): ``contains`` is true when one element equals the
   expected value ignoring case, ``matches`` when one element matches, ``is-empty``
   when there is none.
@@ -160,8 +163,15 @@ def _priority(operation: str, priority: str, expected: str) -> bool:
 
 
 def condition_holds(condition: RoutingCondition, alert: Alert) -> bool:
-    """Whether ``alert`` meets ``condition`` (``negate`` applied)."""
+    """Whether ``alert`` meets ``condition`` (``negate`` applied).
+
+    A ``matches`` whose pattern RE2 cannot run (saved before patterns ran on RE2, e.g.
+    with a lookahead) never holds, negated or not: a negated one must not suddenly
+    route every alert.
+    """
     field, operation, expected = condition.field, condition.operation, condition.expected_value
+    if operation == "matches" and pattern(expected) is None:
+        return False
     if field in ("tags", "actions"):
         result = _items(operation, alert.tags if field == "tags" else alert.actions, expected)
     elif field == "priority":

@@ -566,6 +566,20 @@ def test_a_pattern_cannot_stall_the_actor_by_backtracking() -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
+def test_a_stored_pattern_re2_cannot_run_never_holds_even_negated() -> None:
+    """A rule saved before patterns ran on RE2 may hold a lookahead: it must neither match
+    nor, negated, suddenly match every alert; the rule's other conditions still count."""
+    lookahead = RoutingCondition(
+        field="message", operation="matches", expected_value="(?!test).*", negate=True
+    )
+    assert not condition_holds(lookahead, WEB)
+    assert not condition_holds(msgspec.structs.replace(lookahead, negate=False), WEB)
+    other = when("message", "contains", "disk")
+    assert criteria_match(conditions(lookahead, other), WEB) is False  # all conditions
+    anyone = RoutingCriteria(type="match-any-condition", conditions=(lookahead, other))
+    assert criteria_match(anyone, WEB)
+
+
 def _hung(signum: int, frame: object) -> None:
     raise TimeoutError("the pattern is still matching after 5 s")
 
