@@ -431,7 +431,13 @@ class OrgActor:
         since = self.state.version - self._snapshot_version
         if self._saving or since < max(self._snapshot_every, len(self.state.alerts.alerts)):
             return
-        pending = encode_snapshot(self.state, fork_min_alerts=self._fork_snapshots_from)
+        try:
+            pending = encode_snapshot(self.state, fork_min_alerts=self._fork_snapshots_from)
+        except SnapshotEncodingFailed as error:
+            self._snapshot_failed(self.state.version, error)
+            return
+        if pending is None:  # another organization's child is encoding: next batch
+            return
         self._saving = True
         assert self._nursery is not None
         self._nursery.start_soon(self._save_snapshot, self.state.version, pending)
@@ -446,7 +452,7 @@ class OrgActor:
             )
             await self._store.save_snapshot(snapshot)
         except (EventStoreError, SnapshotEncodingFailed) as error:
-            log.warning("snapshot_failed", org_id=self.org_id, error=repr(error))
+            self._snapshot_failed(version, error)
         else:
             self._snapshot_version = snapshot.version
             log.info(
@@ -458,6 +464,12 @@ class OrgActor:
             )
         finally:
             self._saving = False
+
+    def _snapshot_failed(self, version: int, error: Exception) -> None:
+        """Try again a whole interval later, not at the next batch: a failing fork or
+        save (memory, the database) must not be retried in a storm."""
+        log.warning("snapshot_failed", org_id=self.org_id, version=version, error=repr(error))
+        self._snapshot_version = version
 
     def _fail_queued(self) -> None:
         while True:

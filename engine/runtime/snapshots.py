@@ -9,7 +9,9 @@ image of the state — exactly the state at the instant of the fork, whatever th
 parent does next — writes it to a pipe and exits; the parent pays only for the
 fork (a few ms; it grows with the whole process's memory, not with the
 organization) and reads the pipe in the background. Below the threshold, or
-where ``fork`` is unavailable or fails, encoding at once is cheaper.
+where ``fork`` is unavailable, encoding at once is cheaper. One child at a time per
+process (each holds a copy-on-write image): another organization waits for its
+turn, and a failed fork or save is retried an interval later, not at once.
 
 The child runs nothing but the encoder and ``os._exit``: no trio, no I/O but
 its pipe, no interpreter shutdown (which would flush or close what the parent
@@ -30,6 +32,7 @@ import contextlib
 import fcntl
 import gc
 import os
+import signal
 import zlib
 from typing import Final, final
 
@@ -53,6 +56,7 @@ log = structlog.get_logger("pulsar.actor")
 FORK_MIN_ALERTS: Final = 5_000  # ~20 ms to encode and compress inline; a fork costs a few ms
 _HEADER: Final = 8  # the child writes the length first: a short read is detected
 _PIPE_SIZE: Final = 1 << 20  # fewer, larger reads (Linux; the default is 64 KiB)
+_MAX_FD: Final = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
 
 
 def snapshot_data(state: OrgState) -> bytes:
@@ -89,16 +93,23 @@ class PendingSnapshot:
         """The encoded state (waits for the child when forked); call once."""
         if self._data is not None:
             return self._data
+        global _forked
         chunks: list[bytes] = []
+        done = False
         try:
             async with trio.lowlevel.FdStream(self._fd) as pipe:
                 while chunk := await pipe.receive_some(_PIPE_SIZE):
                     chunks.append(chunk)
+            done = True
         finally:
-            # Reap the child even when cancelled: with the pipe closed its write
-            # fails and it exits at once.
+            # Reap the child even when cancelled or failing, killing it first then:
+            # nothing it could still write would be read.
+            if not done:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
             with trio.CancelScope(shield=True):
                 _, status = await trio.to_thread.run_sync(os.waitpid, self._pid, 0)
+            _forked -= 1
         data = b"".join(chunks)
         code = os.waitstatus_to_exitcode(status)
         if code != 0 or len(data) < _HEADER:
@@ -109,23 +120,36 @@ class PendingSnapshot:
         return data[_HEADER:]
 
 
-def encode_snapshot(state: OrgState, *, fork_min_alerts: int = FORK_MIN_ALERTS) -> PendingSnapshot:
-    """Start encoding ``state`` as it is now (see the module docstring)."""
+_forked = 0  # children encoding now (at most one: each costs a copy-on-write image)
+
+
+def encode_snapshot(
+    state: OrgState, *, fork_min_alerts: int = FORK_MIN_ALERTS
+) -> PendingSnapshot | None:
+    """Start encoding ``state`` as it is now (see the module docstring).
+
+    ``None``: another organization's snapshot is being encoded by a child; ask again
+    later. Raises ``SnapshotEncodingFailed`` when the fork fails (out of memory or
+    processes): the caller should wait a whole interval before trying again.
+    """
+    global _forked
     if len(state.alerts.alerts) < fork_min_alerts or not hasattr(os, "fork"):
         return PendingSnapshot(snapshot_data(state))
+    if _forked:
+        return None
     read, write = os.pipe()
     with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
         fcntl.fcntl(read, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     try:
         pid = os.fork()
-    except OSError as error:  # out of memory or processes: encode here instead
+    except OSError as error:
         os.close(read)
         os.close(write)
-        log.warning("snapshot_fork_failed", error=repr(error))
-        return PendingSnapshot(snapshot_data(state))
+        raise SnapshotEncodingFailed(f"fork failed: {error!r}") from None
     if pid == 0:  # pragma: no cover - the child (coverage does not follow os._exit)
         _encode_in_child(state, read, write)
     os.close(write)
+    _forked += 1
     return PendingSnapshot(pid=pid, fd=read)
 
 
@@ -133,7 +157,16 @@ def _encode_in_child(state: OrgState, read: int, write: int) -> None:  # pragma:
     code = 1
     try:
         gc.disable()
-        os.close(read)
+        # Not the server: default signals (trio's handlers would swallow SIGTERM), no
+        # wakeup fd, no inherited descriptors (listening socket, database sessions),
+        # and the first to go if memory runs out.
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.closerange(3, write)
+        os.closerange(write + 1, _MAX_FD)
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as score:
+            score.write("1000")
         data = snapshot_data(state)
         with open(write, "wb", closefd=True) as pipe:
             pipe.write(len(data).to_bytes(_HEADER, "big"))

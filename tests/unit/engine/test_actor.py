@@ -25,7 +25,7 @@ from engine import (
     open_org_supervisor,
 )
 from engine.runtime import OrgActor
-from eventstore import MemoryEventStore
+from eventstore import EventStoreError, MemoryEventStore
 
 ORG = "00000000-0000-7000-8000-000000000001"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -338,3 +338,28 @@ async def test_a_reader_waiting_for_a_failed_batch_gets_unavailable_not_a_spin()
                 await trio.testing.wait_all_tasks_blocked()
                 store.gate.set()
         assert sorted(outcomes) == ["read refused", "write refused"]
+
+
+class FailingSnapshots(MemoryEventStore):
+    """Refuses every snapshot, noting the version of each attempt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts: list[int] = []
+
+    async def save_snapshot(self, snapshot):  # type: ignore[no-untyped-def]
+        self.attempts.append(snapshot.version)
+        await trio.lowlevel.checkpoint()
+        raise EventStoreError("disk full")
+
+
+async def test_a_failed_snapshot_is_retried_an_interval_later_not_at_every_batch() -> None:
+    """A failing save (or fork) must not be retried at each following batch."""
+    store = FailingSnapshots()
+    clock = TrioClock(start=START)
+    async with open_org_supervisor(store, clock, snapshot_every=5) as sup:
+        actor = await sup.actor(ORG)
+        for n in range(17):  # one alert (one alias): the interval stays 5 events
+            await actor.submit(create(n, alias="disk"), CTX)
+            await trio.testing.wait_all_tasks_blocked()
+    assert store.attempts == [5, 10, 15]

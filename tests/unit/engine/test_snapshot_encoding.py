@@ -50,6 +50,7 @@ def state_with(count: int) -> OrgState:
 async def test_a_small_state_is_encoded_at_once() -> None:
     state = state_with(3)
     pending = encode_snapshot(state)  # 3 alerts: far below FORK_MIN_ALERTS
+    assert pending is not None
     assert not pending.forked
     assert await pending.result() == snapshot_data(state)
 
@@ -58,6 +59,7 @@ async def test_a_forked_snapshot_is_the_state_at_the_call_not_after() -> None:
     state = state_with(50)
     expected = snapshot_data(state)
     pending = encode_snapshot(state, fork_min_alerts=10)
+    assert pending is not None
     assert pending.forked
     grow(state, 50, 20)  # the parent moves on before the child is read
     state.alerts.alerts["00000000-0000-7000-8000-000000000001"].message = "changed"
@@ -76,20 +78,37 @@ async def test_a_child_that_dies_is_an_error_not_a_short_snapshot(
     state = state_with(5)
     monkeypatch.setattr(snapshots, "encode_state", broken)  # the child inherits it
     pending = encode_snapshot(state, fork_min_alerts=0)
+    assert pending is not None
     assert pending.forked
     with pytest.raises(SnapshotEncodingFailed, match="exited with 1"):
         await pending.result()
 
 
-async def test_a_failed_fork_encodes_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failed_fork_is_an_error_not_an_inline_stall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_fork() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    state = state_with(5)
     monkeypatch.setattr(os, "fork", no_fork)
-    pending = encode_snapshot(state, fork_min_alerts=0)
-    assert not pending.forked
-    assert await pending.result() == snapshot_data(state)
+    with pytest.raises(SnapshotEncodingFailed, match="fork failed"):
+        encode_snapshot(state_with(5), fork_min_alerts=0)
+
+
+async def test_one_child_at_a_time() -> None:
+    """While one organization's child encodes, another's snapshot waits its turn."""
+    first = encode_snapshot(state_with(5), fork_min_alerts=0)
+    assert first is not None
+    assert first.forked
+    assert encode_snapshot(state_with(6), fork_min_alerts=0) is None
+    small = encode_snapshot(state_with(3))  # inline ones never wait
+    assert small is not None
+    assert not small.forked
+    await first.result()
+    second = encode_snapshot(state_with(6), fork_min_alerts=0)
+    assert second is not None
+    assert second.forked
+    await second.result()
 
 
 async def test_a_cancelled_read_still_reaps_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,6 +123,7 @@ async def test_a_cancelled_read_still_reaps_the_child(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(os, "fork", fork)
     pending = encode_snapshot(state_with(20), fork_min_alerts=0)
+    assert pending is not None
     with trio.CancelScope() as scope:
         scope.cancel()
         await pending.result()
