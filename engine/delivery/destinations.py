@@ -5,9 +5,9 @@ by a member, so without a check any member who may configure one could make
 Pulsar POST to itself, to a local admin port, to the cloud metadata service
 (169.254.169.254) or into a private network (server-side request forgery). The
 policy refuses every address that is not globally routable — unspecified,
-loopback, link-local, multicast, RFC 1918 private, shared (CGNAT 100.64/10),
-IPv6 unique-local and the reserved, documentation and benchmarking ranges —
-unless it lies in a network the operator allowed (``PULSAR_OUTBOUND_ALLOWED_NETWORKS``,
+loopback, link-local, multicast, RFC 1918 private, shared (CGNAT 100.64/10), IPv6
+unique-local and site-local, and the reserved, documentation and benchmarking
+ranges — unless it lies in a network the operator allowed (``PULSAR_OUTBOUND_ALLOWED_NETWORKS``,
 e.g. ``10.20.0.0/16`` for an internal chat bridge). An IPv6 address that embeds
 an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4
 ``2002::/16``) is judged by the IPv4 address it leads to.
@@ -90,6 +90,8 @@ def _kind(address: IPAddress) -> str | None:
             return "a private address"
     elif address in _ULA:
         return "a unique local address"
+    elif address.is_site_local:  # fec0::/10, deprecated but "global" to ipaddress
+        return "a site-local address"
     if address.is_reserved or not address.is_global:
         return "a reserved address"
     return None
@@ -139,9 +141,12 @@ class OutboundPolicy:
 
         Host names are not resolved here: they are checked at connect time, every
         time (so a name that resolves, or later re-resolves, to a refused address
-        is refused then).
+        is refused then). A URL that cannot be parsed (``http://[::1/``) is refused.
         """
-        host = (urlsplit(url).hostname or "").rstrip(".")
+        try:
+            host = (urlsplit(url).hostname or "").rstrip(".")
+        except ValueError as error:  # an unclosed or bad [IPv6] literal
+            return f"refused: {url!r} is not a URL that can be parsed ({error})"
         if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
             return self.refusal("127.0.0.1", name=host)
         literal = _literal(host)

@@ -6,11 +6,15 @@ resolves to now (a name that points at 127.0.0.1, or is re-pointed there later â
 DNS rebinding). So ``GuardedBackend``, an httpcore network backend, resolves the
 host itself on every new connection, vets *every* address it resolves to
 (``OutboundPolicy.refusal``; one refused address refuses the name) and connects to
-the vetted addresses in order, never resolving again. HTTP, TLS and pooling stay
-httpcore's: TLS is started on that connection with the URL's host as server name,
-and the ``Host`` header is the URL's, so certificates and virtual hosts work as
-before. A refused destination raises ``DestinationRefused`` before any byte is
-sent; ``retry.post`` reports it at once without retrying (it cannot succeed).
+the vetted addresses one after the other, never resolving again. The first address
+of the other family goes second (as in trio's ``open_tcp_stream``) and each attempt
+gets its share of the connect timeout left, so an address that drops packets (a
+broken IPv6 path to a dual-stack host) costs its share and the next one is tried.
+HTTP, TLS and pooling stay httpcore's: TLS is started on that connection with the
+URL's host as server name, and the ``Host`` header is the URL's, so certificates
+and virtual hosts work as before. A refused destination raises
+``DestinationRefused`` before any byte is sent; ``retry.post`` reports it at once
+without retrying (it cannot succeed).
 
 ``GuardedTransport`` is httpx's ``AsyncHTTPTransport`` over that backend. httpx
 0.28 takes no network backend (encode/httpx#3180), so its connection pool is
@@ -50,6 +54,16 @@ async def resolve(host: str, port: int) -> list[str]:
     """
     infos = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _interleaved(addresses: list[str]) -> list[str]:
+    """``addresses`` with the first one of the other family moved second (as trio does,
+    RFC 6555 section 5.4), so a broken family costs one attempt, not one per address."""
+    first_is_v6 = ":" in addresses[0]
+    other = next((i for i, a in enumerate(addresses) if (":" in a) != first_is_v6), None)
+    if other is None or other == 1:
+        return addresses
+    return [addresses[0], addresses[other], *addresses[1:other], *addresses[other + 1 :]]
 
 
 @final
@@ -92,18 +106,19 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             reason = self._policy.refusal(address, name=host)
             if reason is not None:
                 raise DestinationRefused(reason)
-        last: httpcore.ConnectError | None = None
-        for address in addresses:  # no happy eyeballs: one after the other, in order
-            remaining = max(deadline - trio.current_time(), 0.0)
+        last: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        ordered = _interleaved(addresses)
+        for index, address in enumerate(ordered):
+            share = max(deadline - trio.current_time(), 0.0) / (len(ordered) - index)
             try:
                 return await self._backend.connect_tcp(
                     address,
                     port,
-                    timeout=None if math.isinf(remaining) else remaining,
+                    timeout=None if math.isinf(share) else share,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
-            except httpcore.ConnectError as failed:
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as failed:
                 last = failed
         assert last is not None
         raise last

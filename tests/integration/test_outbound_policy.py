@@ -1,11 +1,11 @@
 """Outbound deliveries and server-side request forgery, over HTTP with the default policy.
 
 A contact method whose URL host is a refused literal address (or ``localhost``) is
-a 422 at once, in the native and the Opsgenie contact APIs, on create and update;
-a host name is accepted (it is judged when a notification connects). A method
-that still points at a refused address (saved before, or under a wider
-``PULSAR_OUTBOUND_ALLOWED_NETWORKS``) is a failed page with the reason in the
-alert's notification log, and the outbox goes on.
+a 422 at once, in the native and the Opsgenie contact APIs, on create and update
+(so is a URL that cannot be parsed); a host name is accepted (it is judged when a
+notification connects). A method that still points at a refused address (saved
+before, or under a wider ``PULSAR_OUTBOUND_ALLOWED_NETWORKS``) is a failed page
+with the reason in the alert's notification log, and the outbox goes on.
 """
 
 from __future__ import annotations
@@ -74,6 +74,10 @@ async def test_a_url_at_a_refused_literal_address_is_a_422_at_once(api: Harness)
         assert body["message"].startswith(f"refused: {reason}"), body
         assert body["message"].endswith(SUFFIX), body
         assert body["request_id"]
+    unparsable = {"method": "teams", "address": "https://[::1/workflow"}
+    status, body = await _call(api, "POST", methods, unparsable)  # not a 500
+    assert (status, body["code"], body.get("field")) == (422, "invalid_field", "address"), body
+    assert body["message"].startswith("refused: 'https://[::1/workflow' is not a URL that can be")
     hook = {"method": "webhook", "address": "https://hooks.example.com/in"}
     created = (await _ok(api, "POST", methods, hook))["data"]
     status, body = await _call(

@@ -8,10 +8,12 @@ network).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import httpcore
 import pytest
+import trio
 
 from engine.delivery import DestinationRefused, GuardedBackend, OutboundPolicy, parse_networks
 
@@ -35,6 +37,8 @@ REFUSED = [
     ("100.127.255.254", "a shared (carrier-grade NAT) address"),
     ("fc00::1", "a unique local address"),
     ("fd12:3456::1", "a unique local address"),
+    ("fec0::1", "a site-local address"),  # deprecated, but is_global to Python 3.11
+    ("feff:ffff::1", "a site-local address"),
     ("224.0.0.1", "a multicast address"),
     ("ff02::1", "a multicast address"),
     ("0.1.2.3", "a reserved address"),  # "this network"
@@ -117,6 +121,14 @@ def test_names_and_public_literals_pass_when_saved(url: str) -> None:
     assert DEFAULT.host_refusal(url) is None
 
 
+@pytest.mark.parametrize("url", ["http://[::1/", "https://[fe80::1/x", "http://[hooks.example]/"])
+def test_a_url_that_cannot_be_parsed_is_refused_when_saved(url: str) -> None:
+    """Not a ``ValueError`` (a 500 from the API): a reason, as for a refused host."""
+    reason = DEFAULT.host_refusal(url)
+    assert reason is not None
+    assert reason.startswith(f"refused: {url!r} is not a URL that can be parsed ("), reason
+
+
 def test_an_allowed_literal_host_passes_when_saved() -> None:
     policy = OutboundPolicy.from_setting(["127.0.0.0/8"])
     assert policy.host_refusal("http://127.0.0.1:9000/") is None
@@ -139,18 +151,29 @@ class Resolver:
 
 
 class Connector(httpcore.AsyncNetworkBackend):
-    """Records what was dialled; the addresses in ``down`` refuse the connection."""
+    """Records what was dialled; the addresses in ``down`` refuse the connection, those
+    in ``silent`` drop packets (the attempt times out after its ``timeout``)."""
 
-    def __init__(self, down: Iterable[str] = ()) -> None:
+    def __init__(self, down: Iterable[str] = (), silent: Iterable[str] = ()) -> None:
         self.dialled: list[tuple[str, int]] = []
+        self.timeouts: list[float | None] = []
         self.down = set(down)
+        self.silent = set(silent)
 
     async def connect_tcp(  # type: ignore[override]
-        self, host: str, port: int, **options: object
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
+        **options: object,
     ) -> httpcore.AsyncNetworkStream:
         self.dialled.append((host, port))
+        self.timeouts.append(timeout)
         if host in self.down:
             raise httpcore.ConnectError(f"{host}: connection refused")
+        if host in self.silent:
+            await trio.sleep(math.inf if timeout is None else timeout)
+            raise httpcore.ConnectTimeout(f"{host}: timed out")
         return httpcore.AsyncMockStream([])
 
 
@@ -189,6 +212,42 @@ async def test_a_name_re_pointed_to_a_private_address_is_refused_on_the_next_con
 async def test_the_next_vetted_address_is_tried_when_one_is_down() -> None:
     connector = Connector(down={"2606:4700::1111"})
     resolver = Resolver(["2606:4700::1111", "1.1.1.1"])
+    backend = GuardedBackend(DEFAULT, resolver=resolver, backend=connector)
+    await backend.connect_tcp("one.example", 443)
+    assert connector.dialled == [("2606:4700::1111", 443), ("1.1.1.1", 443)]
+
+
+async def test_an_address_that_drops_packets_costs_its_share_of_the_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A broken IPv6 path to a dual-stack host: the IPv6 address times out after half
+    the connect timeout, and the IPv4 address is dialled and used in the other half."""
+    connector = Connector(silent={"2606:4700::1111"})
+    resolver = Resolver(["2606:4700::1111", "1.1.1.1"])
+    backend = GuardedBackend(DEFAULT, resolver=resolver, backend=connector)
+    stream = await backend.connect_tcp("one.example", 443, timeout=10.0)
+    assert isinstance(stream, httpcore.AsyncMockStream)
+    assert connector.dialled == [("2606:4700::1111", 443), ("1.1.1.1", 443)]
+    assert connector.timeouts == [5.0, 5.0]
+    assert trio.current_time() == 5.0
+
+
+async def test_when_every_address_times_out_the_connect_times_out(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Within the connect timeout, as one attempt did."""
+    connector = Connector(silent={"2606:4700::1111", "1.1.1.1"})
+    resolver = Resolver(["2606:4700::1111", "1.1.1.1"])
+    backend = GuardedBackend(DEFAULT, resolver=resolver, backend=connector)
+    with pytest.raises(httpcore.ConnectTimeout, match=r"1\.1\.1\.1"):
+        await backend.connect_tcp("one.example", 443, timeout=10.0)
+    assert trio.current_time() == 10.0
+
+
+async def test_the_first_address_of_the_other_family_is_tried_second() -> None:
+    """As trio's ``open_tcp_stream``: two broken IPv6 addresses cost one attempt."""
+    connector = Connector(down={"2606:4700::1111", "2606:4700::1001"})
+    resolver = Resolver(["2606:4700::1111", "2606:4700::1001", "1.1.1.1", "1.0.0.1"])
     backend = GuardedBackend(DEFAULT, resolver=resolver, backend=connector)
     await backend.connect_tcp("one.example", 443)
     assert connector.dialled == [("2606:4700::1111", 443), ("1.1.1.1", 443)]
