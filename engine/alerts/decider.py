@@ -20,13 +20,15 @@ Out-of-order webhooks (Alertmanager, Grafana): a resolve carrying the episode's 
 delivered late: it is stale, and opens, re-opens or counts nothing (``[]``; the org
 outcome says ``stale``). A new episode starts later than the last one ended, so it opens
 a new alert. The mirror case: the alert a firing opens keeps that firing's start
-(``Alert.starts_at``), and a resolve whose end is before it belongs to an earlier episode
-(a late duplicate): it is stale too and leaves the newer alert open (its end is still
-recorded). An end equal to a start counts as the same episode both ways, so the two rules
-never disagree: such a firing is stale and such a resolve closes. Timestamps are the
-sender's own, compared with each other only, never with ``now``; a recorded end is
-forgotten ``RESOLVED_HORIZON`` (up to a ``RESOLVED_SWEEP_EVERY`` more) after it was
-recorded, by the recording times of later resolves (in ``evolve``).
+(``Alert.starts_at``), moved to the start of a later firing of its own integration that
+deduplicates into it (a new episode that began before the last one's resolve arrived), and
+a resolve whose end is before it belongs to an earlier episode (a late duplicate): it is
+stale too and leaves the newer alert open (its end is still recorded). An end equal to a
+start counts as the same episode both ways, so the two rules never disagree: such a firing
+is stale and such a resolve closes. Timestamps are the sender's own, compared with each
+other only, never with ``now``; a recorded end is forgotten ``RESOLVED_HORIZON`` (up to a
+``RESOLVED_SWEEP_EVERY`` more) after it was recorded, by the recording times of later
+resolves (in ``evolve``).
 
 Rejection codes: ``alert_not_found`` (:class:`~engine.errors.NotFound`), ``alert_closed``,
 ``alert_exists``, ``invalid_snooze_end`` (field ``endTime``) and ``invalid_field`` (field =
@@ -292,10 +294,16 @@ def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e
     existing_id = state.open_by_alias.get(cmd.alias)
     events: list[e.AlertEvent]
     if existing_id is not None:
-        count = state.alerts[existing_id].count + 1
+        existing = state.alerts[existing_id]
+        starts_at = cmd.starts_at if _same_integration(existing, cmd) else None
         events = [
             e.AlertDeduplicated(
-                alert_id=existing_id, at=now, user=cmd.user, source=cmd.source, count=count
+                alert_id=existing_id,
+                at=now,
+                user=cmd.user,
+                source=cmd.source,
+                count=existing.count + 1,
+                starts_at=starts_at,
             )
         ]
     elif cmd.alert_id in state.alerts:
@@ -325,6 +333,14 @@ def _create(state: AlertsState, command: c.CreateAlert, now: datetime) -> list[e
     if cmd.note:
         events.append(_note(events[0].alert_id, cmd.user, cmd.source, cmd.note, now))
     return events
+
+
+def _same_integration(alert: Alert, command: c.CreateAlert) -> bool:
+    """Whether ``command`` came through the integration that opened ``alert``: only its
+    own sender's start may move the alert's (another sender's clock is not comparable,
+    and its resolves never close the alert)."""
+    theirs, ours = alert.integration, command.integration
+    return theirs is not None and ours is not None and theirs.id == ours.id
 
 
 def _act(alert: Alert, command: _NotedAction, now: datetime) -> list[e.AlertEvent]:
@@ -484,6 +500,9 @@ def evolve(state: AlertsState, event: e.AlertEvent | e.AliasEvent) -> AlertsStat
 def _deduplicated(state: AlertsState, alert: Alert, event: e.AlertDeduplicated) -> None:
     alert.count = event.count
     alert.last_occurred_at = event.at
+    started = event.starts_at
+    if started is not None and (alert.starts_at is None or started > alert.starts_at):
+        alert.starts_at = started  # a later episode's firing: never earlier
 
 
 def _acknowledged(state: AlertsState, alert: Alert, event: e.AlertAcknowledged) -> None:

@@ -95,9 +95,15 @@ class AlertCreated(_ActorEvent, frozen=True, kw_only=True):
 
 @final
 class AlertDeduplicated(_ActorEvent, frozen=True, kw_only=True):
-    """A create hit the open alert with the same alias; ``count`` is its new count."""
+    """A create hit the open alert with the same alias; ``count`` is its new count.
+
+    ``starts_at`` is the firing's ``startsAt`` when it came through the alert's own
+    integration (None otherwise, or without one): the alert's episode start moves to it
+    when later, so a late resolve of the episode the alert was opened for leaves it open.
+    """
 
     count: int
+    starts_at: datetime | None = None
 
 
 @final

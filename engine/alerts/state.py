@@ -135,8 +135,9 @@ class Alert(msgspec.Struct, kw_only=True, gc=False):
     report: Report
     integration: Integration | None = None
     created_by: str = ""
-    # The sender's ``startsAt`` of the firing that opened the alert (Alertmanager, Grafana;
-    # None for the others): a resolve that ended before it is of an earlier episode.
+    # The sender's ``startsAt`` of the firing that opened the alert, or the latest start of
+    # its integration's firings deduplicated into it (Alertmanager, Grafana; None for the
+    # others): a resolve that ended before it is of an earlier episode.
     starts_at: datetime | None = None
 
 

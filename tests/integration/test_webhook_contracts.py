@@ -326,6 +326,38 @@ async def test_a_late_resolve_leaves_the_next_episode_open(
         assert (await alert(api, alias))["status"] == "closed"
 
 
+async def test_a_late_resolve_leaves_open_the_episode_that_deduplicated_into_it(
+    api: Harness,
+) -> None:
+    """Alertmanager: firing → the next episode's firing while the alerts are still open
+    (``deduplicated``) → the first episode's resolve, late (its ``endsAt`` before the new
+    ``startsAt``): ``stale``, the alerts stay open; the next episode's resolve closes them.
+
+    Until a dedup moved the alert's start, the late resolve closed the alerts while the
+    next episode still fired: a lost page until Alertmanager's ``repeat_interval``."""
+    path = "/v1/webhooks/alertmanager"
+    key = await integration(api, "alertmanager")
+    firing = fixture("alertmanager/firing.json")
+    resolved = fixture("alertmanager/resolved.json")
+    gone = aliases(resolved)
+    await send(api, path, key, raw("alertmanager/firing.json"))
+    status, answer = await send(api, path, key, later_episode(firing))
+    assert (202, ["deduplicated"] * len(firing["alerts"])) == (
+        status,
+        [r["result"] for r in answer["results"]],
+    )
+    opened = {r["alias"]: r["alert_id"] for r in answer["results"]}
+    status, answer = await send(api, path, key, raw("alertmanager/resolved.json"))
+    assert (202, ["stale"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    for alias in gone:
+        data = await alert(api, alias)
+        assert (opened[alias], "open", 2) == (data["id"], data["status"], data["count"])
+    status, answer = await send(api, path, key, later_episode(resolved))
+    assert (202, ["updated"] * len(gone)) == (status, [r["result"] for r in answer["results"]])
+    for alias in gone:
+        assert (await alert(api, alias))["status"] == "closed"
+
+
 @pytest.mark.parametrize(("kind", "path", "source"), BATCH_FORMATS)
 async def test_the_stale_firing_rule_survives_a_restart(kind: str, path: str, source: str) -> None:
     """The end of a resolved episode is in the log: after a restart the late firing is

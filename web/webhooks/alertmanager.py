@@ -10,7 +10,9 @@ Out of order: a resolved alert's ``endsAt`` is remembered for its alias; a ``fir
 ``stale``, and opens nothing (Alertmanager would never resolve it again). A new episode has
 a later ``startsAt`` and opens a new alert. The mirror case: a ``resolved`` whose ``endsAt``
 is before the ``startsAt`` of the open alert's episode is a late resolve of an earlier
-episode, answered ``stale``; the open alert stays open.
+episode, answered ``stale``; the open alert stays open. A new episode's ``firing`` that
+deduplicates into the still open alert moves its ``startsAt`` to the later one, so the late
+resolve of the episode before is ``stale`` too.
 
     POST /v1/webhooks/alertmanager/<key>          (or Authorization: Bearer <key>)
 """

@@ -19,6 +19,7 @@ from engine.alerts import (
     AlertAliasResolved,
     AlertClosed,
     AlertCreated,
+    AlertDeduplicated,
     AlertEvent,
     AlertNoteAdded,
     AliasEvent,
@@ -208,12 +209,47 @@ NEWER = AlertCreated(
 )
 
 
-def test_the_alert_keeps_the_start_of_the_episode_that_opened_it() -> None:
-    """A firing with ``starts_at`` opens an alert that records it; a dedup does not move it."""
+def test_the_alert_keeps_the_start_of_its_latest_episode() -> None:
+    """A firing with ``starts_at`` opens an alert that records it; a dedup of its own
+    integration with a later start moves it there, one with an earlier start, none, or
+    from another integration does not."""
     state = given().when(_firing(LATER), now=T1).then([replace(NEWER, at=T1, tiny_id=1)])
     assert state.alerts["a2"].starts_at == LATER
-    deduplicated = given([NEWER]).when(_firing(LATER + timedelta(hours=1), alert_id="a3")).state
-    assert deduplicated.alerts["a2"].starts_at == LATER
+    hour = timedelta(hours=1)
+    dedup = AlertDeduplicated(alert_id="a2", at=NOW, count=2, starts_at=LATER + hour)
+    moved = given([NEWER]).when(_firing(LATER + hour, alert_id="a3")).then([dedup])
+    assert LATER + hour == moved.alerts["a2"].starts_at
+    other = Integration(id="i2", name="other", type="alertmanager")
+    for firing, starts_at in [
+        (_firing(LATER - hour, alert_id="a3"), LATER - hour),
+        (_firing(None, alert_id="a3"), None),
+        (_firing(LATER + hour, alert_id="a3", integration=other), None),
+    ]:
+        kept = given([NEWER]).when(firing).then([replace(dedup, starts_at=starts_at)])
+        assert kept.alerts["a2"].starts_at == LATER
+    unstarted = given([replace(NEWER, starts_at=None)]).when(_firing(LATER, alert_id="a3"))
+    moved = unstarted.then([replace(dedup, starts_at=LATER)])
+    assert moved.alerts["a2"].starts_at == LATER
+
+
+def test_a_late_resolve_leaves_open_an_alert_a_later_episode_deduplicated_into() -> None:
+    """Episode 1 fires (a1), episode 2's firing arrives while a1 is open and deduplicates
+    into it, then episode 1's resolve arrives late: ``stale``, a1 stays open (its end is
+    recorded); episode 2's own resolve closes it.
+
+    Until a dedup moved the start, that late resolve closed a1 while episode 2 still fired,
+    and Alertmanager resends a firing only after its ``repeat_interval``: a lost page."""
+    state = initial_state()
+    ctx = CommandContext(principal_kind="integration", principal_id="i1")
+    execute(state, _firing(STARTS, alert_id="a1"), ctx, NOW)
+    _, outcome = execute(state, _firing(LATER), ctx, T1)
+    assert (outcome.result, outcome.alert_id) == ("deduplicated", "a1")
+    events, outcome = execute(state, _resolve(ENDS), ctx, T1)
+    assert ([ENDED], Outcome(result="stale")) == (events, outcome)
+    assert state.alerts.alerts["a1"].status == "open"
+    _, outcome = execute(state, _resolve(LATER + timedelta(minutes=5)), ctx, T1)
+    assert (outcome.result, outcome.alert_id) == ("updated", "a1")
+    assert state.alerts.alerts["a1"].status == "closed"
 
 
 def test_a_late_resolve_of_an_earlier_episode_leaves_the_newer_alert_open() -> None:

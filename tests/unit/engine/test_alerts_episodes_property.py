@@ -4,7 +4,9 @@ however far apart,
 - a firing is stale exactly when a resolve of its integration and alias, still remembered,
   already ended at or after its start;
 - a resolve closes its integration's open alert exactly when that alert's episode did not
-  start after the resolve's end (the mirror case: a late resolve leaves a newer alert open);
+  start after the resolve's end (the mirror case: a late resolve leaves a newer alert open),
+  the episode starting at the latest start of the sender's firings that opened or
+  deduplicated into it;
 - the remembered ends are those recorded within ``RESOLVED_HORIZON`` of the last sweep
   (one a ``RESOLVED_SWEEP_EVERY`` at most), so never older than both together;
 - the log of what was decided rebuilds the same state, byte for byte (I7).
@@ -86,9 +88,14 @@ def test_firings_and_resolves_are_stale_exactly_when_their_episode_is_not_the_al
                 command.starts_at is not None and end is not None and command.starts_at <= end[0]
             )
             assert stale == (events == [])
-            if not stale and command.alias not in opened:
+            owner = opened.get(command.alias)
+            if not stale and owner is None:
                 assert isinstance(events[0], AlertCreated)
                 opened[command.alias] = (sender, command.starts_at)
+            elif not stale and owner is not None and owner[0] == sender:
+                # a firing of its own sender deduplicated: a later start moves the alert's
+                starts = [t for t in (owner[1], command.starts_at) if t is not None]
+                opened[command.alias] = (sender, max(starts, default=None))
         else:
             owner = opened.get(command.alias)
             ends_at, start = command.ends_at, owner[1] if owner is not None else None

@@ -168,6 +168,7 @@ export interface AlertDeduplicated {
 	user: string;
 	source: string;
 	count: number;
+	starts_at: DateTime | null;
 }
 
 /** The alert was acknowledged ``ack_time`` ms after it was created. */
