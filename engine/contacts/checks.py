@@ -82,8 +82,12 @@ def check_method(method: str) -> str:
 
 
 def _url(address: str, schemes: tuple[str, ...], what: str) -> str:
-    parts = urlsplit(address)
-    if parts.scheme.lower() not in schemes or not parts.hostname or re.search(r"\s", address):
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1/"
+        raise invalid("address", f"address must be {what}") from None
+    if parts.scheme.lower() not in schemes or not host or re.search(r"\s", address):
         raise invalid("address", f"address must be {what}")
     return address
 
@@ -120,7 +124,7 @@ def check_method_name(name: str, method: str, address: str) -> str:
         raise invalid("name", f"name must be at most {_MAX_NAME} characters")
     if stripped:
         return stripped
-    host = urlsplit(address).hostname if "://" in address else None
+    host = urlsplit(address).hostname if "://" in address else None  # checked by now
     return f"{method.title()} ({host or address})"[:_MAX_NAME]
 
 

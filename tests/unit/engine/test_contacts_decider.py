@@ -223,6 +223,8 @@ def test_addresses_are_checked_and_normalised(method: str, address: str, normali
         ("webhook", "ftp://example.com/x", "address", "http"),
         ("webhook", "https:///nohost", "address", "http"),
         ("webhook", "https://example.com/a b", "address", "http"),
+        ("webhook", "http://[::1/in", "address", "http"),  # urlsplit raises: still a 422
+        ("teams", "https://[fe80::1/x", "address", "Teams"),
         ("sms", "+15555550100", "method", "no sms"),
         ("voice", "+15555550100", "method", "no voice"),
         ("pager", "x", "method", "email, slack, teams, webhook"),
