@@ -69,6 +69,8 @@ from web.ws.client import UNAUTHORIZED, Client, Subscription
 from web.ws.protocol import Error
 from web.ws.topics import (
     ALERT_TYPES,
+    BUSY_AREAS,
+    CHANGE_AREAS,
     HEARTBEAT_TYPES,
     ONCALL_TYPES,
     Batch,
@@ -114,13 +116,13 @@ class _Channel:
 
     def __init__(self) -> None:
         self.clients: set[Client] = set()
-        self.subs: Counter[str] = Counter()  # subscriptions by kind (``_kind``)
+        self.subs: Counter[str] = Counter()  # subscriptions by kind (``_kinds``)
         self.counts: CountsModel | None = None
         self.last_version: int | None = None  # the last version published
 
     @property
     def subscriptions(self) -> int:
-        return self.subs.total()
+        return sum(n for kind, n in self.subs.items() if ":" not in kind)  # not the areas
 
 
 # The kind of a subscription's view: what a batch must prepare for it.
@@ -132,9 +134,24 @@ _KINDS: Final[dict[type, str]] = {
 }
 
 
-def _kind(view: object) -> str:
-    """``alerts`` for the alert list and one-alert topics, else the topic's own kind."""
-    return _KINDS.get(type(view), "alerts")
+def _kinds(view: object) -> tuple[str, ...]:
+    """``alerts`` for the alert list and one-alert topics, else the topic's own kind;
+    a ``changes`` subscription also counts as ``changes:<area>`` for each busy area it
+    asked for, so that those notes are made only while someone wants them."""
+    kind = _KINDS.get(type(view), "alerts")
+    if not isinstance(view, ChangesView):
+        return (kind,)
+    busy = view.areas & BUSY_AREAS | ({"audit"} if view.audit else set())
+    return (kind, *(f"changes:{area}" for area in sorted(busy)))
+
+
+def _note_wanted(subs: Counter[str], event_type: str) -> bool:
+    """Whether some ``changes`` subscription may hear of an event of ``event_type``: an
+    audit subscription hears of every event; a busy area's note only when asked for."""
+    if subs["changes:audit"]:
+        return True
+    area = CHANGE_AREAS.get(event_type)
+    return area is not None and (area not in BUSY_AREAS or subs[f"changes:{area}"] > 0)
 
 
 @final
@@ -267,9 +284,8 @@ class Hub:
         if not client.subs:
             self._subscribed += 1
         client.subs[sub.id] = sub
-        kind = _kind(sub.view)
-        channel.subs[kind] += 1
-        if kind == "counts" and channel.counts is None:
+        channel.subs.update(_kinds(sub.view))
+        if channel.subs["counts"] and channel.counts is None:
             channel.counts = CountsModel(state.alerts.alerts.values())
 
     def counts_cells(self, org_id: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -301,9 +317,8 @@ class Hub:
         channel = self._orgs.get(client.principal.org_id)
         if channel is None:
             return
-        kind = _kind(sub.view)
-        channel.subs[kind] -= 1
-        if kind == "counts" and not channel.subs["counts"]:
+        channel.subs.subtract(_kinds(sub.view))
+        if not channel.subs["counts"]:
             channel.counts = None
         if not channel.subscriptions:
             channel.last_version = None
@@ -373,8 +388,8 @@ class Hub:
             elif subs["heartbeats"] and envelope.type in HEARTBEAT_TYPES:
                 beat = heartbeat_entry(envelope, state.heartbeats.heartbeats)
                 heartbeat_changes.append(Change(envelope, heartbeat=beat))
-            if subs["changes"] and (note := change_note(envelope, state)) is not None:
-                note_changes.append(Change(envelope, note=note))
+            if subs["changes"] and _note_wanted(subs, envelope.type):
+                note_changes.append(Change(envelope, note=change_note(envelope, state)))
         cells = None
         if channel.counts is not None:
             changed = False

@@ -87,6 +87,7 @@ from web.ws.protocol import (
 
 __all__ = [
     "ALERT_TYPES",
+    "BUSY_AREAS",
     "CHANGE_AREAS",
     "DEFAULT_AREAS",
     "HEARTBEAT_TYPES",
@@ -138,7 +139,8 @@ CHANGE_AREAS: Final[Mapping[str, ChangeArea]] = {
 }
 # What a subscription without ``areas`` hears of; ``paging`` (every page of every
 # alert) and ``audit`` (every event) are busy, so they come only when named.
-DEFAULT_AREAS: Final = frozenset(CHANGE_AREAS.values()) - {"paging", "audit"}
+BUSY_AREAS: Final = frozenset({"paging", "audit"})
+DEFAULT_AREAS: Final = frozenset(CHANGE_AREAS.values()) - BUSY_AREAS
 # The subject's id field, first match wins (a routing rule's event also names its team,
 # a team membership its member; an accepted invitation is named by its member, whom
 # every reader may list, not by the invitation, which only member managers may).
